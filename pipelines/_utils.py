@@ -1,0 +1,42 @@
+"""Small helpers every layer may use. Nothing here imports beyond the standard library."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
+    """Open a temp file beside `path` for writing; on success rename it over `path`.
+
+    Nobody ever sees a half-written file: if the block raises (or the process dies), `path`
+    keeps its old content and the temp file is removed (or, after a kill, left as an ignorable
+    `.name.*.tmp`).
+
+    Args:
+        path: the file to write.
+        mode: "w" for text, "wb" for bytes.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write `text` to `path` through `atomic_write`."""
+    with atomic_write(path) as handle:
+        handle.write(text)

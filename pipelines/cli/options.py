@@ -1,0 +1,73 @@
+"""Parsing of option values that arrive as text: --kwargs, --tags and --parameter NAME=VALUE.
+
+The AWS seed parsed --kwargs with `ast.literal_eval` alone, so JSON's true/false/null failed, and
+crashed when --tags was absent. Here JSON is tried first, a Python literal second, and absence
+means "empty".
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+from pipelines.errors import UsageError
+
+
+def parse_literal(text: str, option: str) -> Any:
+    """Parse `text` as JSON, or failing that as a Python literal; UsageError naming `option` otherwise."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError) as exc:
+        raise UsageError(
+            f"{option} is neither JSON nor a Python literal: {text!r}",
+            hint=f"""Quote it for the shell, e.g. {option} '{{"region": "eu-west-1"}}'""",
+        ) from exc
+
+
+def parse_kwargs(text: str | None, option: str = "--kwargs") -> dict[str, Any]:
+    """Parse a --kwargs value into a dict; None or empty text means no kwargs."""
+    if text is None or not text.strip():
+        return {}
+    value = parse_literal(text, option)
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise UsageError(
+            f"{option} should be an object with string keys, got {type(value).__name__}: {text!r}",
+            hint=f"""For example {option} '{{"region": "eu-west-1", "role": "arn:aws:iam::..."}}'""",
+        )
+    return value
+
+
+def parse_tags(text: str | None, option: str = "--tags") -> list[dict[str, str]]:
+    """Parse a --tags value into [{"Key": ..., "Value": ...}]; None or empty text means no tags."""
+    if text is None or not text.strip():
+        return []
+    value = parse_literal(text, option)
+    example = f"""{option} '[{{"Key": "team", "Value": "ml"}}]'"""
+    if not isinstance(value, list):
+        raise UsageError(f"{option} should be a list of tags, got {type(value).__name__}", hint=example)
+    for tag in value:
+        if not isinstance(tag, dict) or set(tag) != {"Key", "Value"}:
+            raise UsageError(f"{option}: each tag should have exactly Key and Value, got {tag!r}", hint=example)
+        tag["Value"] = str(tag["Value"])
+    return value
+
+
+def parse_parameters(pairs: list[str] | None, option: str = "--parameter") -> dict[str, str]:
+    """Parse repeated NAME=VALUE options into a dict of raw strings (typed later against the definition)."""
+    parameters: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(
+                f"{option} should look like NAME=VALUE; {pair!r} has no '='"
+                if not sep
+                else f"{option} should look like NAME=VALUE; {pair!r} has no name",
+                hint=f"For example {option} MseThreshold=6.5",
+            )
+        parameters[name.strip()] = value
+    return parameters
