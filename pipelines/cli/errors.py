@@ -12,8 +12,6 @@ from typing import Any
 
 import typer
 import typer.core
-from rich.console import Console
-
 from pipelines.errors import ExitCode, ModelbuildError
 
 DEBUG_ENV = "MODELBUILD_DEBUG"
@@ -30,6 +28,8 @@ def debug_enabled(ctx: Any) -> bool:
 
 def render_error(exc: BaseException, debug: bool) -> None:
     """Write the one-line error (and hint, and with debug the traceback) to stderr."""
+    from rich.console import Console  # only on the error path: rich costs start-up time
+
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     if debug:
         console.print("".join(traceback.format_exception(exc)), markup=False, end="")

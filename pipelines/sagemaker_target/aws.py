@@ -8,6 +8,7 @@ botocore's standard retry mode, so nothing here retries by hand.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -50,7 +51,8 @@ def make_clients(region: str | None = None) -> AwsClients:
     config = botocore.config.Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
     with translate_aws_errors("creating AWS clients"):
         try:
-            session = boto3.session.Session(region_name=region)
+            # botocore itself reads only AWS_DEFAULT_REGION; the AWS CLI and SDK v2 also honour AWS_REGION.
+            session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
         except botocore.exceptions.ProfileNotFound as exc:
             raise AwsError(str(exc), hint="Set AWS_PROFILE to a profile in ~/.aws/config, or unset it.") from exc
         if not session.region_name:

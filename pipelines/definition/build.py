@@ -1,0 +1,100 @@
+"""Building a pipeline definition from a module's `get_pipeline(**kwargs)`, offline.
+
+`build_definition` imports the module, calls `get_pipeline` with an offline PipelineSession inside a
+scoped offline environment (see `pipelines.definition.offline`), and returns the definition JSON
+together with every file the SDK would have uploaded to S3 on the way.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.definition.loader import FACTORY_NAME, call_kwargs, load_factory, one_line
+from pipelines.definition.offline import (
+    PLACEHOLDER_ROLE,
+    offline_environment,
+    offline_session,
+    placeholder_bucket,
+    resolve_region,
+)
+from pipelines.errors import DefinitionError, ModelbuildError
+
+DEFAULT_MODULE = "pipelines.abalone.pipeline"
+
+# The SDK warns on every step built under a PipelineSession that no job is started: that is the point.
+_PIPELINE_SESSION_WARNING = "Running within a PipelineSession"
+
+
+@dataclass(frozen=True)
+class BuiltDefinition:
+    """A pipeline definition built offline.
+
+    Attributes:
+        text: the definition JSON exactly as `pipeline.definition()` returns it (what an upsert sends).
+        definition: `json.loads(text)`.
+        uploads: S3 URI -> content of every file the SDK would have uploaded while building (step
+            code and any data the module uploads, such as the abalone sample data), sorted by URI.
+        pipeline_name: the pipeline's name.
+        region: the region the definition was built for.
+    """
+
+    text: str
+    definition: dict = field(repr=False)
+    uploads: dict[str, bytes] = field(repr=False)
+    pipeline_name: str
+    region: str
+
+
+def build_definition(module_name: str = DEFAULT_MODULE, kwargs: Mapping[str, Any] | None = None) -> BuiltDefinition:
+    """Build the definition of `module_name`'s pipeline without credentials or network.
+
+    `get_pipeline` receives the user's `kwargs` plus, when it accepts them and they are not given:
+    `region` (kwargs, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1), `role`
+    (`offline.PLACEHOLDER_ROLE`), `default_bucket` (`offline.placeholder_bucket(region)`) and
+    `sagemaker_session` (the offline session; a module that builds its own session instead cannot
+    be built offline). Code S3 URIs are those a real upsert with the same kwargs would use.
+
+    Args:
+        module_name: dotted name of a module defining `get_pipeline(**kwargs) -> Pipeline`.
+        kwargs: keyword arguments for `get_pipeline`.
+
+    Returns:
+        The definition, its uploads, the pipeline's name and region. The same inputs give
+        byte-identical output.
+
+    Raises:
+        ModuleLoadError: the module cannot be imported or has no `get_pipeline`.
+        UsageError: a kwarg is not accepted by `get_pipeline`, or a required one is missing.
+        DefinitionError: importing the module, `get_pipeline` or `definition()` raised.
+    """
+    kwargs = dict(kwargs or {})
+    region = resolve_region(kwargs)
+    bucket = kwargs.get("default_bucket") or placeholder_bucket(region)
+    defaults = {"region": region, "role": PLACEHOLDER_ROLE, "default_bucket": bucket}
+    with offline_environment(region), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_PIPELINE_SESSION_WARNING, category=UserWarning)
+        factory = load_factory(module_name)
+        session = offline_session(region, bucket)
+        arguments = call_kwargs(factory, kwargs, defaults, session)
+        try:
+            pipeline = factory(**arguments)
+            text = pipeline.definition()
+            pipeline_name = pipeline.name
+        except ModelbuildError:
+            raise
+        except Exception as exc:
+            raise DefinitionError(
+                f"{module_name}.{FACTORY_NAME}() failed: {type(exc).__name__}: {one_line(exc)}",
+                hint="Run with --debug for the traceback.",
+            ) from exc
+    return BuiltDefinition(
+        text=text,
+        definition=json.loads(text),
+        uploads=dict(sorted(session.uploads.items())),
+        pipeline_name=pipeline_name,
+        region=region,
+    )

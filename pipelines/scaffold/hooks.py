@@ -1,0 +1,48 @@
+"""The work of the template's hooks, kept here so that the template carries no logic of its own.
+
+Cookiecutter runs the hooks in a subprocess of the same Python, with the generated project as
+the working directory; each hook is two lines calling a function of this module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.scaffold.names import validate_answers
+from pipelines.scaffold.sources import project_package_files, runtime_names
+
+# Files each CI flavour owns; the others are removed after rendering.
+CI_FILES = {
+    "codebuild": ("codebuild-buildspec.yml",),
+    "github-actions": (".github/workflows/modelbuild.yml",),
+}
+
+
+def pre_gen_project(answers: Mapping[str, Any]) -> None:
+    """Validate the answers (raises UsageError) before anything is rendered."""
+    validate_answers(answers, runtime_names())
+
+
+def post_gen_project(answers: Mapping[str, Any], project_dir: Path | None = None) -> None:
+    """Write the `pipelines/` package into the rendered project and drop unselected CI files.
+
+    Args:
+        answers: the cookiecutter variables.
+        project_dir: the rendered project; the working directory (cookiecutter's) when None.
+    """
+    root = project_dir or Path.cwd()
+    for relative, content in project_package_files(str(answers["pipeline_name"])).items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    chosen = answers.get("ci", "both")
+    for flavour, files in CI_FILES.items():
+        if chosen not in (flavour, "both"):
+            for relative in files:
+                (root / relative).unlink(missing_ok=True)
+    workflows = root / ".github" / "workflows"
+    if workflows.is_dir() and not any(workflows.iterdir()):
+        os.removedirs(workflows)
