@@ -11,8 +11,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -20,7 +20,9 @@ VENV_BIN = Path(sys.executable).parent
 def wall_time(argv: Sequence[str], env: dict[str, str] | None = None, cwd: str | None = None) -> float:
     """Seconds one run of `argv` takes; raises if it fails (a failing command times nothing)."""
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-1000:]}")
     return time.perf_counter() - start
 
 

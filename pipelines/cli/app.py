@@ -50,7 +50,7 @@ def main_callback(
 
 # Commands register themselves on `app` when their module is imported; the order here is the
 # order of `--help`.
-from pipelines.cli import definition  # noqa: E402,F401
+from pipelines.cli import checks, definition, executions, models, run, scaffold  # noqa: E402,F401
 
 
 def main() -> None:

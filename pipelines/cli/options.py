@@ -21,12 +21,33 @@ def parse_literal(text: str, option: str) -> Any:
     except ValueError:
         pass
     try:
-        return ast.literal_eval(text)
+        return ast.literal_eval(_json_names_as_constants(ast.parse(text.strip(), mode="eval")))
     except (ValueError, SyntaxError) as exc:
         raise UsageError(
             f"{option} is neither JSON nor a Python literal: {text!r}",
             hint=f"""Quote it for the shell, e.g. {option} '{{"region": "eu-west-1"}}'""",
         ) from exc
+
+
+_JSON_NAMES = {"true": True, "false": False, "null": None}
+
+
+def _json_names_as_constants(tree: ast.Expression) -> ast.Expression:
+    """Turn the bare names true/false/null into constants, so a Python literal may use JSON's spellings
+    (a buildspec mixing the two, such as {'flag': true}, is common)."""
+    for node in ast.walk(tree):
+        for field_name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                value[:] = [_constant(item) for item in value]
+            else:
+                setattr(node, field_name, _constant(value))
+    return tree
+
+
+def _constant(node: object) -> object:
+    if isinstance(node, ast.Name) and node.id in _JSON_NAMES:
+        return ast.Constant(_JSON_NAMES[node.id])
+    return node
 
 
 def parse_kwargs(text: str | None, option: str = "--kwargs") -> dict[str, Any]:

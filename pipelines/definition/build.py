@@ -19,6 +19,7 @@ from pipelines.definition.offline import (
     offline_environment,
     offline_session,
     placeholder_bucket,
+    quiet_sdk_logging,
     resolve_region,
 )
 from pipelines.errors import DefinitionError, ModelbuildError
@@ -75,7 +76,7 @@ def build_definition(module_name: str = DEFAULT_MODULE, kwargs: Mapping[str, Any
     region = resolve_region(kwargs)
     bucket = kwargs.get("default_bucket") or placeholder_bucket(region)
     defaults = {"region": region, "role": PLACEHOLDER_ROLE, "default_bucket": bucket}
-    with offline_environment(region), warnings.catch_warnings():
+    with offline_environment(region), quiet_sdk_logging(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_PIPELINE_SESSION_WARNING, category=UserWarning)
         factory = load_factory(module_name)
         session = offline_session(region, bucket)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -84,6 +85,26 @@ def offline_environment(region: str) -> Iterator[None]:
         boto3.DEFAULT_SESSION = saved_default_session
 
 
+@contextlib.contextmanager
+def quiet_sdk_logging() -> Iterator[None]:
+    """Keep the SDK's log records off the terminal during the block, and undo its logging setup after.
+
+    Importing the SDK calls `logging.basicConfig` (a stderr handler on the root logger at INFO), and
+    building a pipeline logs a dozen lines, none of them about the user's pipeline ("Popping out
+    'ProcessingJobName' ..."). Records of the `sagemaker` loggers stop at their own (null) handler
+    while the block runs; the root logger's handlers and level are restored on exit.
+    """
+    root, sdk = logging.getLogger(), logging.getLogger("sagemaker")
+    saved_handlers, saved_level, saved_propagate = root.handlers[:], root.level, sdk.propagate
+    sdk.propagate = False
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        sdk.propagate = saved_propagate
+
+
 class OfflineS3Error(DefinitionError):
     """Raised when a pipeline being built offline asks S3 for something other than an upload."""
 
@@ -134,7 +155,9 @@ class _RecordingBucket:
         self._uploads[f"s3://{self._name}/{Key}"] = Path(Filename).read_bytes()
 
     def __getattr__(self, name: str) -> Any:
-        raise OfflineS3Error(f"building offline, the pipeline called S3 {name!r} on bucket {self._name}, which needs AWS")
+        raise OfflineS3Error(
+            f"building offline, the pipeline called S3 {name!r} on bucket {self._name}, which needs AWS"
+        )
 
 
 def offline_session(region: str, default_bucket: str) -> Any:

@@ -71,3 +71,34 @@ def test_seed_script_renders_errors_the_same_way(build):
     result = runner.invoke(get_pipeline_definition.app, ["-kwargs", "[1]"])
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.startswith("Error: --kwargs should be an object")
+
+
+# The real core behind the command: errors are one line, with a documented exit code, no traceback.
+
+
+def test_unknown_module_is_a_usage_error_with_a_suggestion():
+    result = runner.invoke(app, ["get-definition", "-n", "pipelines.abalone.pipelin"])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.splitlines() == [
+        "Error: No module named 'pipelines.abalone.pipelin'",
+        "Hint: Did you mean 'pipelines.abalone.pipeline'?",
+    ]
+
+
+def test_failing_get_pipeline_is_definition_invalid_and_debug_shows_the_traceback(tmp_path, monkeypatch):
+    (tmp_path / "broken_pipeline.py").write_text("def get_pipeline(region):\n    raise KeyError('bucket')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = runner.invoke(app, ["get-definition", "-n", "broken_pipeline"])
+    assert result.exit_code == ExitCode.DEFINITION_INVALID
+    assert "Error: broken_pipeline.get_pipeline() failed: KeyError: 'bucket'" in result.stderr
+    assert "Traceback" not in result.stderr
+    verbose = runner.invoke(app, ["--debug", "get-definition", "-n", "broken_pipeline"])
+    assert "Traceback (most recent call last)" in verbose.stderr
+
+
+def test_file_is_not_touched_when_the_build_fails(tmp_path):
+    target = tmp_path / "definition.json"
+    target.write_text("previous")
+    result = runner.invoke(app, ["get-definition", "-n", "no.such.module", "-f", str(target)])
+    assert result.exit_code == ExitCode.USAGE
+    assert target.read_text() == "previous"

@@ -1,0 +1,133 @@
+"""Definitions for the definition-layer tests: small dicts built here, and the reference pipeline's."""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import pytest
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/PipelineRole"
+S3_URI = "S3Output.S3Uri"
+EXECUTION_ID = "Execution.PipelineExecutionId"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1.2-1"
+
+
+@functools.cache
+def _reference():
+    from pipelines.definition.build import build_definition
+
+    return build_definition("pipelines.abalone.pipeline", {"region": "us-east-1"})
+
+
+def reference_built():
+    """The reference (abalone) pipeline's BuiltDefinition, built once per test session (~8 s)."""
+    return _reference()
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """The reference pipeline's definition, as a fresh copy for each test."""
+    return reference_built()
+
+
+def processing(name: str, outputs: tuple[str, ...] = ("evaluation",), **extra) -> dict:
+    """A Processing step as the SDK writes it, with the given output names."""
+    return {
+        "Name": name,
+        "Type": "Processing",
+        "Arguments": {
+            "ProcessingResources": {
+                "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}
+            },
+            "AppSpecification": {"ImageUri": IMAGE},
+            "RoleArn": ROLE_ARN,
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": output,
+                        "AppManaged": False,
+                        "S3Output": {
+                            "S3Uri": f"s3://bucket/{output}",
+                            "LocalPath": f"/opt/ml/processing/{output}",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                    for output in outputs
+                ]
+            },
+        },
+        **extra,
+    }
+
+
+def _gated_pipeline() -> dict:
+    evaluate = processing(
+        "Evaluate",
+        PropertyFiles=[{"PropertyFileName": "Report", "OutputName": "evaluation", "FilePath": "report.json"}],
+    )
+    publish = processing("Publish", outputs=("published",))
+    publish["Arguments"]["ProcessingInputs"] = [
+        {
+            "InputName": "report",
+            "AppManaged": False,
+            "S3Input": {
+                "S3Uri": {"Get": f"Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].{S3_URI}"},
+                "LocalPath": "/opt/ml/processing/input",
+                "S3DataType": "S3Prefix",
+                "S3InputMode": "File",
+            },
+        }
+    ]
+    publish["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = {
+        "Get": "Parameters.InstanceCount"
+    }
+    return {
+        "Version": "2020-12-01",
+        "Metadata": {},
+        "Parameters": [
+            {"Name": "InstanceCount", "Type": "Integer", "DefaultValue": 1},
+            {"Name": "MseThreshold", "Type": "Float", "DefaultValue": 6.0},
+            {"Name": "Stage", "Type": "String", "DefaultValue": "dev", "EnumValues": ["dev", "prod"]},
+        ],
+        "PipelineExperimentConfig": {},
+        "Steps": [
+            evaluate,
+            {
+                "Name": "CheckMse",
+                "Type": "Condition",
+                "Arguments": {
+                    "Conditions": [
+                        {
+                            "Type": "LessThanOrEqualTo",
+                            "LeftValue": {
+                                "Std:JsonGet": {
+                                    "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.Report"},
+                                    "Path": "mse",
+                                }
+                            },
+                            "RightValue": {"Get": "Parameters.MseThreshold"},
+                        }
+                    ],
+                    "IfSteps": [publish],
+                    "ElseSteps": [
+                        {
+                            "Name": "MseTooHigh",
+                            "Type": "Fail",
+                            "Arguments": {
+                                "ErrorMessage": {
+                                    "Std:Join": {"On": " ", "Values": ["run", {"Get": EXECUTION_ID}]}
+                                }
+                            },
+                        }
+                    ],
+                },
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def gated_evaluation():
+    """Evaluate -> CheckMse (JsonGet on Evaluate's report <= MseThreshold) -> Publish | MseTooHigh (Fail)."""
+    return copy.deepcopy(_gated_pipeline())
