@@ -7,8 +7,8 @@ them into a message on stderr and an exit code.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from enum import IntEnum
-from typing import Iterable
 
 
 class ExitCode(IntEnum):

@@ -93,9 +93,15 @@ def get_pipeline(
     del sagemaker_project_name  # part of the SageMaker project contract, not needed here
     from sagemaker.core import image_uris
     from sagemaker.core.helper.session_helper import get_execution_role
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.processing import ScriptProcessor
-    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
-    from sagemaker.core.shapes import StoppingCondition
+    from sagemaker.core.shapes import (
+        ProcessingInput,
+        ProcessingOutput,
+        ProcessingS3Input,
+        ProcessingS3Output,
+        StoppingCondition,
+    )
     from sagemaker.core.transformer import Transformer
     from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
     from sagemaker.core.workflow.functions import Join, JsonGet
@@ -107,7 +113,6 @@ def get_pipeline(
     from sagemaker.mlops.workflow.pipeline import Pipeline
     from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep, TransformStep
     from sagemaker.serve.model_builder import ModelBuilder
-    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.train import ModelTrainer
     from sagemaker.train.configs import Compute, InputData
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 import typer.core
+
 from pipelines.errors import ExitCode, ModelbuildError
 
 DEBUG_ENV = "MODELBUILD_DEBUG"
