@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import typer
 
-from pipelines.cli.definition import DEFAULT_MODULE, FILE_HELP, KWARGS_HELP, MODULE_HELP, emit_definition
+from pipelines.cli.definition import emit_definition
 from pipelines.cli.errors import ModelbuildCommand
+from pipelines.cli.options import DEFAULT_MODULE, FILE_HELP, KWARGS_HELP, MODULE_HELP
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
 

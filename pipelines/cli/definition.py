@@ -7,13 +7,7 @@ import json
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.options import parse_kwargs
-
-DEFAULT_MODULE = "pipelines.abalone.pipeline"
-
-MODULE_HELP = "Pipeline module with a get_pipeline(**kwargs) function."
-KWARGS_HELP = """Keyword arguments for get_pipeline as JSON (or a Python literal), e.g. '{"region": "eu-west-1"}'."""
-FILE_HELP = "Write the definition to this file (atomically) instead of stdout."
+from pipelines.cli.options import DEFAULT_MODULE, FILE_HELP, KWARGS_HELP, MODULE_HELP, parse_kwargs
 
 
 def emit_definition(module_name: str, kwargs_text: str | None, file_name: str | None, pretty: bool) -> None:

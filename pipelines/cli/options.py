@@ -13,6 +13,13 @@ from typing import Any
 
 from pipelines.errors import UsageError
 
+# Options more than one command shares (get-definition, run, and the seed's scripts).
+DEFAULT_MODULE = "pipelines.abalone.pipeline"
+
+MODULE_HELP = "Pipeline module with a get_pipeline(**kwargs) function."
+KWARGS_HELP = """Keyword arguments for get_pipeline as JSON (or a Python literal), e.g. '{"region": "eu-west-1"}'."""
+FILE_HELP = "Write the definition to this file (atomically) instead of stdout."
+
 
 def parse_literal(text: str, option: str) -> Any:
     """Parse `text` as JSON, or failing that as a Python literal; UsageError naming `option` otherwise."""

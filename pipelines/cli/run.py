@@ -14,8 +14,7 @@ from pathlib import Path
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.definition import DEFAULT_MODULE, KWARGS_HELP, MODULE_HELP
-from pipelines.cli.options import parse_kwargs, parse_parameters, parse_tags
+from pipelines.cli.options import DEFAULT_MODULE, KWARGS_HELP, MODULE_HELP, parse_kwargs, parse_parameters, parse_tags
 
 TARGET_ENV = "MODELBUILD_TARGET"
 

@@ -102,3 +102,15 @@ def test_file_is_not_touched_when_the_build_fails(tmp_path):
     result = runner.invoke(app, ["get-definition", "-n", "no.such.module", "-f", str(target)])
     assert result.exit_code == ExitCode.USAGE
     assert target.read_text() == "previous"
+
+
+def test_seed_command_renders_the_reference_pipeline_for_the_region_in_kwargs():
+    result = runner.invoke(
+        get_pipeline_definition.app,
+        ["--module-name", "pipelines.abalone.pipeline", "--kwargs", '{"region": "eu-west-1"}'],
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    definition = json.loads(result.stdout)
+    train = next(step for step in definition["Steps"] if step["Name"] == "TrainAbaloneModel")
+    assert train["Arguments"]["AlgorithmSpecification"]["TrainingImage"].startswith("141502667606.dkr.ecr.eu-west-1.")
+    assert "sagemaker-eu-west-1-000000000000" in result.stdout
