@@ -20,3 +20,22 @@ def test_write_creates_missing_directories(tmp_path):
     target = tmp_path / "a" / "b.json"
     write_text_atomic(target, "{}")
     assert target.read_text() == "{}"
+
+
+def test_new_file_gets_the_mode_open_would_give_and_an_old_file_keeps_its_mode(tmp_path):
+
+    from pipelines import _utils
+
+    umask = _utils._UMASK
+    _utils._UMASK = 0o022
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_text_atomic(fresh, "{}")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        script = tmp_path / "run.sh"
+        script.write_text("old")
+        script.chmod(0o755)
+        write_text_atomic(script, "new")
+        assert script.stat().st_mode & 0o777 == 0o755
+    finally:
+        _utils._UMASK = umask
