@@ -48,7 +48,10 @@ setuptools.setup(
     description="Build, check and run Amazon SageMaker Pipelines, on SageMaker or on this machine",
     long_description=readme,
     long_description_content_type="text/markdown",
-    packages=setuptools.find_packages(include=["pipelines", "pipelines.*"]),
+    # Namespace-aware, so directories without __init__.py (the sample data) ship too; the
+    # cookiecutter template, kept at the top of the repository, ships inside the scaffolder.
+    packages=setuptools.find_namespace_packages(include=["pipelines", "pipelines.*"]) + ["pipelines.scaffold.template"],
+    package_dir={"pipelines.scaffold.template": "template"},
     include_package_data=True,
     python_requires=">=3.10",
     install_requires=required_packages,

@@ -17,7 +17,7 @@ from pipelines.scaffold.sources import project_package_files, runtime_names
 # Files each CI flavour owns; the others are removed after rendering.
 CI_FILES = {
     "codebuild": ("codebuild-buildspec.yml",),
-    "github-actions": (".github/workflows/modelbuild.yml",),
+    "github": (".github/workflows/modelbuild.yml",),
 }
 
 
@@ -26,14 +26,10 @@ def pre_gen_project(answers: Mapping[str, Any]) -> None:
     validate_answers(answers, runtime_names())
 
 
-def post_gen_project(answers: Mapping[str, Any], project_dir: Path | None = None) -> None:
-    """Write the `pipelines/` package into the rendered project and drop unselected CI files.
-
-    Args:
-        answers: the cookiecutter variables.
-        project_dir: the rendered project; the working directory (cookiecutter's) when None.
-    """
-    root = project_dir or Path.cwd()
+def post_gen_project(answers: Mapping[str, Any]) -> None:
+    """Write the `pipelines/` package into the rendered project (the working directory) and drop
+    the CI files of the flavours not chosen."""
+    root = Path.cwd()
     for relative, content in project_package_files(str(answers["pipeline_name"])).items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)

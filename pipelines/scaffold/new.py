@@ -21,7 +21,7 @@ from pipelines.__version__ import __version__
 from pipelines.errors import ScaffoldError
 from pipelines.scaffold.names import validate_slug
 from pipelines.scaffold.record import ProjectRecord, digest, project_files, template_owned, write_record
-from pipelines.scaffold.render import render
+from pipelines.scaffold.render import normalize_template, render
 from pipelines.scaffold.sources import BUNDLED
 
 
@@ -48,7 +48,7 @@ def _refuse_existing(target: Path, overwrite: bool) -> None:
     if _is_nonempty_dir(target) and not overwrite:
         raise ScaffoldError(
             f"{target} already exists and is not empty",
-            hint="Choose another name or --output-dir, or pass --overwrite to rewrite the template's files in it.",
+            hint="Choose another name or --output-dir, or --overwrite to rewrite the template's files in it.",
         )
 
 
@@ -104,10 +104,13 @@ def new_project(
         UsageError: for invalid names (before anything is written).
         ScaffoldError: when the target exists and is not empty (without `overwrite`), or rendering fails.
     """
-    if "project_slug" in overrides:
+    output_dir = output_dir.expanduser().resolve()
+    template = normalize_template(template)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ScaffoldError(f"The output directory {output_dir} is a file")
+    if "project_slug" in overrides:  # fail before any prompt when the name alone settles it
         validate_slug(str(overrides["project_slug"]))
         _refuse_existing(output_dir / str(overrides["project_slug"]), overwrite)
-    output_dir = output_dir.expanduser().resolve()
     with _created_dirs(output_dir):
         staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".modelbuild-new-"))
         try:

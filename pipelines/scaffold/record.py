@@ -48,21 +48,16 @@ def digest(content: bytes) -> str:
 
 def is_user_owned(relative: str, answers: Mapping[str, Any]) -> bool:
     """True for the user's code: the pipeline module and the tests."""
-    pipeline_dir = f"pipelines/{answers.get('pipeline_name', '')}/" if answers.get("pipeline_name") else None
-    return relative.startswith(USER_DIRS) or bool(pipeline_dir and relative.startswith(pipeline_dir))
+    pipeline_dir = (f"pipelines/{answers['pipeline_name']}/",) if answers.get("pipeline_name") else ()
+    return relative.startswith(USER_DIRS + pipeline_dir)
 
 
 def project_files(project_dir: Path) -> dict[str, bytes]:
-    """Every file of a project (caches and the record excepted): relative path -> content."""
-    skipped = {"__pycache__", ".git", ".tox", ".venv", ".pytest_cache", ".ruff_cache", ".modelbuild"}
+    """Every file of a freshly rendered project but the record: relative path -> content."""
     return {
         path.relative_to(project_dir).as_posix(): path.read_bytes()
         for path in sorted(project_dir.rglob("*"))
-        if path.is_file()
-        and path.name != RECORD_FILE
-        and not skipped.intersection(path.relative_to(project_dir).parts)
-        and not path.name.endswith(".egg-info")
-        and not any(part.endswith(".egg-info") for part in path.relative_to(project_dir).parts)
+        if path.is_file() and path.name != RECORD_FILE and "__pycache__" not in path.parts
     }
 
 
@@ -91,5 +86,7 @@ def read_record(project_dir: Path) -> ProjectRecord:
 
 
 def write_record(project_dir: Path, record: ProjectRecord) -> None:
-    """Write `record` into `project_dir` atomically."""
-    write_text_atomic(project_dir / RECORD_FILE, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+    """Write `record` into `project_dir` atomically (readable by all, like the files beside it)."""
+    path = project_dir / RECORD_FILE
+    write_text_atomic(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
+    path.chmod(0o644)

@@ -1,20 +1,21 @@
 """Rendering a cookiecutter template through the cookiecutter library, its errors made ours.
 
-The steps are those of `cookiecutter.main.cookiecutter`, minus its replay file in the user's home,
-so that the answers come back to the caller (they go into the project's record) and the names are
-validated after the prompts and before any file is written.
+The steps are those of `cookiecutter.main.cookiecutter` (minus its replay file in the user's home
+and nested templates), taken one by one so that the answers come back to the caller (they go into
+the project's record) and are validated after the prompts and before any file is written.
 """
 
 from __future__ import annotations
 
-import contextlib
+import shutil
 import sys
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ScaffoldError
+from pipelines.errors import ScaffoldError, UsageError
 from pipelines.scaffold.names import validate_answers, validate_overrides
 from pipelines.scaffold.sources import BUNDLED, bundled_template_dir, runtime_names
 
@@ -32,14 +33,10 @@ class Rendered:
     answers: dict[str, Any]
 
 
-@contextlib.contextmanager
-def _importable(repo_dir: str) -> Iterator[None]:
-    # A template's local Jinja extensions are importable from its own directory, as in cookiecutter.
-    sys.path.insert(0, repo_dir)
-    try:
-        yield
-    finally:
-        sys.path.remove(repo_dir)
+def normalize_template(template: str) -> str:
+    """A local template directory as an absolute path (so a record works from anywhere); others as given."""
+    path = Path(template).expanduser()
+    return str(path.resolve()) if template != BUNDLED and path.is_dir() else template
 
 
 def render(
@@ -48,15 +45,19 @@ def render(
     overrides: Mapping[str, Any],
     no_input: bool,
     checkout: str | None = None,
+    drop_unknown: bool = False,
 ) -> Rendered:
     """Render `template` into `output_dir` with cookiecutter, after validating the answers.
 
     Args:
         template: "bundled", a template directory, or a git URL (needs the network).
         output_dir: an existing directory; the project becomes a new directory inside it.
-        overrides: values for template variables; they become the prompts' defaults.
+        overrides: values for template variables; with `no_input` they are the answers, else the
+            prompts' defaults.
         no_input: take every default instead of prompting.
         checkout: the branch, tag or commit of a git template.
+        drop_unknown: ignore overrides the template has no variable for (`update` replays the
+            answers of an older template) instead of refusing them.
 
     Raises:
         UsageError: when an override names no variable or an answer is not a valid name.
@@ -69,6 +70,9 @@ def render(
     from cookiecutter.repository import determine_repo_dir
 
     source = str(bundled_template_dir()) if template == BUNDLED else template
+    # cookiecutter writes each rendered hook to a temp file it never deletes: put them in
+    # `output_dir`, which the caller removes.
+    previous_tempdir, tempfile.tempdir = tempfile.tempdir, str(output_dir)
     try:
         config = get_user_config()
         repo_dir, cleanup = determine_repo_dir(
@@ -78,17 +82,21 @@ def render(
             checkout=checkout,
             no_input=no_input,
         )
-        with _importable(str(repo_dir)):
+        sys.path.append(str(repo_dir))  # a template's local Jinja extensions, as in cookiecutter
+        try:
+            context_file = str(Path(repo_dir) / "cookiecutter.json")
+            variables = generate_context(context_file=context_file)["cookiecutter"]
+            if drop_unknown:
+                overrides = {name: value for name, value in overrides.items() if name in variables}
+            validate_overrides(overrides, variables)
             context = generate_context(
-                context_file=str(Path(repo_dir) / "cookiecutter.json"), default_context=config["default_context"]
-            )
-            validate_overrides(overrides, context["cookiecutter"])
-            context = generate_context(
-                context_file=str(Path(repo_dir) / "cookiecutter.json"),
+                context_file=context_file,
                 default_context=config["default_context"],
                 extra_context=dict(overrides),
             )
-            context["_cookiecutter"] = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
+            context["_cookiecutter"] = {
+                k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")
+            }
             context["cookiecutter"].update(prompt_for_config(context, no_input))
             answers = {k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")}
             validate_answers(answers, runtime_names())
@@ -96,14 +104,18 @@ def render(
                 _template=source, _output_dir=str(output_dir), _repo_dir=str(repo_dir), _checkout=checkout
             )
             project_dir = generate_files(repo_dir=repo_dir, context=context, output_dir=str(output_dir))
+        finally:
+            sys.path.remove(str(repo_dir))
+            if cleanup:
+                shutil.rmtree(repo_dir, ignore_errors=True)
     except FailedHookException as exc:
-        raise ScaffoldError(f"The template's hook failed: {exc}", hint="See the hook's message above.") from exc
-    except CookiecutterException as exc:
+        raise ScaffoldError(
+            f"The template's hook failed: {exc}", hint="See the hook's message above."
+        ) from exc
+    except (CookiecutterException, OSError) as exc:
         raise ScaffoldError(f"Cannot render template {template!r}: {exc}") from exc
-    except OSError as exc:
-        raise ScaffoldError(f"Cannot render template {template!r}: {exc}") from exc
-    if cleanup:
-        import shutil
-
-        shutil.rmtree(repo_dir, ignore_errors=True)
+    except ValueError as exc:  # a value that is not one of a choice variable's choices
+        raise UsageError(str(exc)) from exc
+    finally:
+        tempfile.tempdir = previous_tempdir
     return Rendered(project_dir=Path(project_dir), answers=answers)

@@ -1,4 +1,4 @@
-"""Refuse names that cannot work, before cookiecutter writes a file (also under bare `cookiecutter`)."""
+"""Refuse names that cannot work before any file is rendered (under a bare `cookiecutter` too)."""
 
 import json
 import sys

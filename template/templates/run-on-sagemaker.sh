@@ -1,6 +1,6 @@
 # Inside a SageMaker Project, names carry the project's name and id; elsewhere, the defaults.
 PROJECT_NAME_ID="${SAGEMAKER_PROJECT_NAME:+${SAGEMAKER_PROJECT_NAME}-${SAGEMAKER_PROJECT_ID}}"
-modelbuild run --target sagemaker \
+modelbuild run --target sagemaker --wait \
   --module-name pipelines.{{ cookiecutter.pipeline_name }}.pipeline \
   --role-arn "${SAGEMAKER_PIPELINE_ROLE_ARN}" \
   --tags "[{\"Key\": \"sagemaker:project-name\", \"Value\": \"${SAGEMAKER_PROJECT_NAME}\"}, {\"Key\": \"sagemaker:project-id\", \"Value\": \"${SAGEMAKER_PROJECT_ID}\"}]" \

@@ -29,7 +29,8 @@ setuptools.setup(
     long_description=readme,
     long_description_content_type="text/markdown",
     author="{{ cookiecutter.author }}",
-    packages=setuptools.find_packages(include=["pipelines", "pipelines.*"]),
+    # Namespace-aware: every directory of the runtime is a package, with or without __init__.py.
+    packages=setuptools.find_namespace_packages(include=["pipelines", "pipelines.*"]),
     include_package_data=True,
     python_requires="{{ modelbuild.python_requires }}",
     install_requires=required_packages,
