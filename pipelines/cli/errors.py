@@ -30,14 +30,16 @@ def debug_enabled(ctx: Any) -> bool:
 def render_error(exc: BaseException, debug: bool) -> None:
     """Write the one-line error (and hint, and with debug the traceback) to stderr."""
     from rich.console import Console  # only on the error path: rich costs start-up time
+    from rich.markup import escape
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     if debug:
         console.print("".join(traceback.format_exception(exc)), markup=False, end="")
     if isinstance(exc, ModelbuildError):
-        console.print(f"[bold red]Error:[/] {exc.message}", markup=True)
+        # Messages quote user and AWS text ("AlgorithmError: [bad] data"): escape it, or rich eats it as markup.
+        console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True)
         if exc.hint:
-            console.print(f"[bold]Hint:[/] {exc.hint}")
+            console.print(f"[bold]Hint:[/] {escape(exc.hint)}")
     elif isinstance(exc, KeyboardInterrupt):
         console.print("[bold red]Interrupted.[/]")
 

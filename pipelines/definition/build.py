@@ -16,6 +16,7 @@ from typing import Any
 from pipelines.definition.loader import FACTORY_NAME, call_kwargs, load_factory, one_line
 from pipelines.definition.offline import (
     PLACEHOLDER_ROLE,
+    location_independent_code_hashes,
     offline_environment,
     offline_session,
     placeholder_bucket,
@@ -76,7 +77,12 @@ def build_definition(module_name: str = DEFAULT_MODULE, kwargs: Mapping[str, Any
     region = resolve_region(kwargs)
     bucket = kwargs.get("default_bucket") or placeholder_bucket(region)
     defaults = {"region": region, "role": PLACEHOLDER_ROLE, "default_bucket": bucket}
-    with offline_environment(region), quiet_sdk_logging(), warnings.catch_warnings():
+    with (
+        offline_environment(region),
+        quiet_sdk_logging(),
+        location_independent_code_hashes(),
+        warnings.catch_warnings(),
+    ):
         warnings.filterwarnings("ignore", message=_PIPELINE_SESSION_WARNING, category=UserWarning)
         factory = load_factory(module_name)
         session = offline_session(region, bucket)

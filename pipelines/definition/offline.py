@@ -12,6 +12,9 @@ by something that lasts only for the build, so user code importing `pipelines` i
   of telemetry. SDK defaults configuration files (config.yaml) are deliberately not read, so the
   same inputs give the same definition on every machine.
 
+`location_independent_code_hashes()` makes the code S3 URIs depend on what the code is, not on where
+the project is checked out, so a laptop and CodeBuild build the same definition.
+
 No AWS credentials are needed: the session carries fixed dummy keys that never leave the process.
 """
 
@@ -19,11 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from pipelines.errors import DefinitionError
 
@@ -103,6 +108,38 @@ def quiet_sdk_logging() -> Iterator[None]:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         sdk.propagate = saved_propagate
+
+
+@contextlib.contextmanager
+def location_independent_code_hashes() -> Iterator[None]:
+    """Make the SDK's code hashes depend on file names and contents only, for the duration of the block.
+
+    The SDK names code uploads `s3://<bucket>/<pipeline>/code/<hash>/<file>`, hashing each code path
+    *as given* (absolute, here) with its content. The same project checked out in two places (a laptop
+    and CodeBuild) would then give two definitions, and every `diff` would report the code steps.
+    While the block runs, the hash covers each path's base name and content instead. Call inside
+    `offline_environment` (importing the SDK needs its region).
+    """
+    from sagemaker.core.workflow import utilities
+
+    original = utilities.hash_files_or_dirs
+
+    def hash_names_and_contents(paths: list[str]) -> str:
+        sha256 = hashlib.sha256()
+        local_paths = [Path(unquote(urlparse(p).path) if p.lower().startswith("file://") else p) for p in paths]
+        for path in sorted(local_paths, key=lambda p: (p.name, p.read_bytes() if p.is_file() else b"")):
+            sha256.update(path.name.encode())
+            if path.is_dir():
+                sha256 = utilities._hash_dir(path, sha256)
+            elif path.is_file():
+                sha256 = utilities._hash_file(path, sha256)
+        return sha256.hexdigest()
+
+    utilities.hash_files_or_dirs = hash_names_and_contents
+    try:
+        yield
+    finally:
+        utilities.hash_files_or_dirs = original
 
 
 class OfflineS3Error(DefinitionError):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from pipelines.sagemaker_target.aws import AwsClients, translate_aws_errors
 
@@ -186,10 +187,14 @@ def describe_execution(clients: AwsClients, execution_arn: str) -> ExecutionSumm
 
 def list_executions(clients: AwsClients, pipeline_name: str, limit: int = 20) -> list[ExecutionSummary]:
     """The pipeline's most recent executions, newest first."""
+    # The API returns at most 100 per call; the paginator follows NextToken up to `limit`.
     with translate_aws_errors(f"listing the executions of {pipeline_name!r}"):
-        response = clients.sagemaker.list_pipeline_executions(
-            PipelineName=pipeline_name, SortBy="CreationTime", SortOrder="Descending", MaxResults=limit
+        paginator = clients.sagemaker.get_paginator("list_pipeline_executions")
+        pages = paginator.paginate(
+            PipelineName=pipeline_name, SortBy="CreationTime", SortOrder="Descending",
+            PaginationConfig={"MaxItems": limit, "PageSize": min(limit, 100)},
         )
+        summaries = [summary for page in pages for summary in page.get("PipelineExecutionSummaries", [])]
     return [
         ExecutionSummary(
             arn=summary["PipelineExecutionArn"],
@@ -199,7 +204,7 @@ def list_executions(clients: AwsClients, pipeline_name: str, limit: int = 20) ->
             description=summary.get("PipelineExecutionDescription"),
             failure_reason=summary.get("PipelineExecutionFailureReason") or None,
         )
-        for summary in response.get("PipelineExecutionSummaries", [])
+        for summary in summaries[:limit]
     ]
 
 
@@ -225,3 +230,10 @@ def list_model_packages(clients: AwsClients, group_name: str, limit: int = 20) -
         }
         for package in response.get("ModelPackageSummaryList", [])
     ]
+
+
+def list_pipeline_names(clients: AwsClients, limit: int = 50) -> list[str]:
+    """The names of the region's pipelines, most recently created first."""
+    with translate_aws_errors("listing pipelines"):
+        response = clients.sagemaker.list_pipelines(SortBy="CreationTime", SortOrder="Descending", MaxResults=limit)
+    return [summary["PipelineName"] for summary in response.get("PipelineSummaries", [])]

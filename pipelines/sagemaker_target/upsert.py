@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pipelines.errors import DefinitionError
 from pipelines.sagemaker_target.aws import AwsClients, error_code, translate_aws_errors
@@ -161,3 +162,32 @@ def already_exists(exc: Any) -> bool:
     code = error_code(exc)
     message = str(exc.response.get("Error", {}).get("Message", ""))
     return code == "ResourceInUse" or (code == "ValidationException" and "already exists" in message)
+
+
+def describe_deployed(clients: AwsClients, pipeline_name: str) -> tuple[dict[str, Any], str | None] | None:
+    """The deployed pipeline's definition (loaded) and role, or None when no such pipeline exists.
+
+    Raises:
+        AwsError: DescribePipeline failed for another reason.
+    """
+    import json
+
+    import botocore.exceptions
+
+    with translate_aws_errors(f"describing pipeline {pipeline_name!r}"):
+        try:
+            described = clients.sagemaker.describe_pipeline(PipelineName=pipeline_name)
+        except botocore.exceptions.ClientError as exc:
+            if not_found(exc):
+                return None
+            raise
+    return json.loads(described["PipelineDefinition"]), described.get("RoleArn")
+
+
+def not_found(exc: Any) -> bool:
+    """True when a Describe* ClientError says the resource does not exist."""
+    code, message = error_code(exc), str(exc.response.get("Error", {}).get("Message", ""))
+    # SageMaker says ResourceNotFound; moto says ValidationException "Could not find pipeline".
+    return code in ("ResourceNotFound", "ResourceNotFoundException") or (
+        code == "ValidationException" and ("Could not find" in message or "does not exist" in message)
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pipelines.errors import ExecutionFailedError, ExecutionStoppedError, ExecutionTimeoutError
 from pipelines.sagemaker_target.aws import AwsClients, translate_aws_errors

@@ -31,6 +31,48 @@ def reference():
     return reference_built()
 
 
+@pytest.fixture(scope="session")
+def abalone():
+    """The reference pipeline's BuiltDefinition (us-east-1), built once per session."""
+    return reference_built()
+
+
+@pytest.fixture
+def write_module(tmp_path, monkeypatch):
+    """Write a module into a fresh package on sys.path; returns a function (name, source) -> dotted name."""
+    import sys
+
+    package = f"modules_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def write(name: str, source: str) -> str:
+        (tmp_path / package / f"{name}.py").write_text(source)
+        return f"{package}.{name}"
+
+    yield write
+    for module in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[module]
+
+
+TINY_MODULE = """
+from sagemaker.mlops.workflow.fail_step import FailStep
+from sagemaker.mlops.workflow.pipeline import Pipeline
+
+
+def get_pipeline(region, role=None, default_bucket=None, pipeline_name="Tiny", sagemaker_session=None):
+    return Pipeline(name=pipeline_name, steps=[FailStep(name="Stop", error_message=region)],
+                    sagemaker_session=sagemaker_session)
+"""
+
+
+@pytest.fixture
+def tiny_module(write_module):
+    """A module whose pipeline "Tiny" is one Fail step carrying the region it was built for."""
+    return write_module("tiny", TINY_MODULE)
+
+
 def processing(name: str, outputs: tuple[str, ...] = ("evaluation",), **extra) -> dict:
     """A Processing step as the SDK writes it, with the given output names."""
     return {

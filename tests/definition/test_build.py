@@ -139,6 +139,27 @@ def test_two_builds_are_byte_identical(abalone):
     assert again.uploads == abalone.uploads
 
 
+def test_the_same_code_checked_out_elsewhere_gives_the_same_definition(abalone, tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(Path("pipelines/abalone"), tmp_path / "elsewhere" / "abalone")
+    monkeypatch.syspath_prepend(str(tmp_path / "elsewhere"))
+    moved = build_definition("abalone.pipeline", {"region": "us-east-1"})
+    assert moved.text == abalone.text
+
+
+def test_changed_code_gets_a_new_code_uri(abalone, tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(Path("pipelines/abalone"), tmp_path / "changed" / "abalone_changed")
+    script = tmp_path / "changed" / "abalone_changed" / "evaluate.py"
+    script.write_text(script.read_text() + "# changed\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "changed"))
+    changed = build_definition("abalone_changed.pipeline", {"region": "us-east-1"})
+    old_uris, new_uris = set(abalone.uploads), set(changed.uploads)
+    assert [uri.rsplit("/", 1)[1] for uri in sorted(new_uris - old_uris)] == ["evaluate.py"]
+
+
 def test_region_comes_from_kwargs_then_aws_region_then_aws_default_region(monkeypatch):
     assert resolve_region({}) == DEFAULT_REGION
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")

@@ -59,6 +59,11 @@ def _parameter(d, index, **changes):
     d["Parameters"][index].update(changes)
 
 
+def _instance_type_parameter(d, default="ml.m5.xxlarge"):
+    d["Parameters"].append({"Name": "InstanceType", "Type": "String", "DefaultValue": default})
+    _set_cluster(d, "InstanceType", {"Get": "Parameters.InstanceType"})
+
+
 def _cycle(d):
     steps(d)["Evaluate"]["DependsOn"] = ["CheckMse"]
 
@@ -138,6 +143,13 @@ CASES = {
             InstanceCount={"Get": "Parameters.Stage"}
         ),
         "Publish", f"{CLUSTER}.InstanceCount", "takes a number",
+    ),
+    "parameter default that is no instance type": (
+        _instance_type_parameter, "Evaluate", f"{CLUSTER}.InstanceType",
+        "parameter 'InstanceType' has the value 'ml.m5.xxlarge': not a valid ProcessingInstanceType",
+    ),
+    "parameter default below the field's minimum": (
+        lambda d: _parameter(d, 0, DefaultValue=0), "Publish", f"{CLUSTER}.InstanceCount", "below the minimum 1",
     ),
     "cycle": (_cycle, "Evaluate", "DependsOn", "cycle: .*Evaluate -> CheckMse -> Evaluate|cycle: CheckMse"),
     "unknown condition type": (
@@ -242,3 +254,12 @@ def test_raise_for_problems_lists_them_all():
 
 def test_raise_for_problems_is_quiet_without_problems():
     raise_for_problems([])
+
+
+def test_parameter_values_of_an_execution_are_checked_like_defaults(gated_evaluation):
+    _instance_type_parameter(gated_evaluation, default="ml.m5.xlarge")
+
+    (problem,) = validate_definition(gated_evaluation, parameter_values={"InstanceType": "ml.m5.xxlarge"})
+
+    assert (problem.step, problem.path) == ("Evaluate", f"{CLUSTER}.InstanceType")
+    assert "Did you mean 'ml.m5.xlarge'" in problem.message

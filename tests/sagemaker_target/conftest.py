@@ -112,3 +112,27 @@ def two_step_definition(code_uri: str = f"s3://{BUCKET}/code/preprocess.py") -> 
 def built():
     """A small built definition with one upload."""
     return FakeBuilt(two_step_definition(), {f"s3://{BUCKET}/code/preprocess.py": b"print('hi')\n"})
+
+
+ACCOUNT_BUCKET = "sagemaker-us-east-1-123456789012"  # the SDK's default bucket for ROLE_ARN's account
+_BUILDS: dict = {}
+
+
+@pytest.fixture
+def cached_builds(monkeypatch):
+    """build_definition, memoised for the session for modules of the package (the reference pipeline
+    takes ~8 s to build); a test's own module is built every time, so it can change between builds."""
+    from pipelines.definition import build
+
+    real = _BUILDS.setdefault("real", build.build_definition)
+
+    def cached(module_name, kwargs=None):
+        if not module_name.startswith("pipelines."):
+            return real(module_name, kwargs)
+        key = (module_name, json.dumps(kwargs or {}, sort_keys=True))
+        if key not in _BUILDS:
+            _BUILDS[key] = real(module_name, kwargs)
+        return _BUILDS[key]
+
+    monkeypatch.setattr(build, "build_definition", cached)
+    return cached

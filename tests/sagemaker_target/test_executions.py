@@ -11,6 +11,7 @@ from pipelines.sagemaker_target.executions import (
     describe_execution,
     list_executions,
     list_model_packages,
+    list_pipeline_names,
     list_steps,
     start_execution,
     stop_execution,
@@ -118,3 +119,18 @@ def test_console_url_names_region_pipeline_and_execution():
         "#/pipelines/testpipeline/executions/abc123"
     )
 
+
+
+def test_list_follows_pages_up_to_the_limit(clients, built):
+    upsert_pipeline(clients, built, ROLE_ARN)
+    arns = [start_execution(clients, "TestPipeline") for _ in range(3)]
+
+    listed = list_executions(clients, "TestPipeline", limit=2)
+
+    assert len(listed) == 2 and {summary.arn for summary in listed} <= set(arns)
+
+
+def test_pipeline_names_are_listed(clients, built):
+    upsert_pipeline(clients, built, ROLE_ARN)
+
+    assert list_pipeline_names(clients) == ["TestPipeline"]
