@@ -78,7 +78,8 @@ def run(
         help="Local target: where executions, models and the S3 store live (default ./.modelbuild).",
     ),
     max_parallel: int = typer.Option(
-        None, "--max-parallel", min=1, help="Local target: most steps at once (default: the CPU count)."
+        None, "--max-parallel", min=1,
+        help="Most steps at once (local default: the CPU count; on SageMaker: its ParallelismConfiguration).",
     ),
     resume: str = typer.Option(None, "--resume", metavar="EXEC_ID", help="Local target: rerun what did not succeed."),
     steps: str = typer.Option(
