@@ -40,6 +40,7 @@ class RunOptions:
     max_parallel: int | None = None
     resume: str | None = None
     steps: tuple[str, ...] = ()
+    cache_by_default: bool = True
     # SageMaker target
     role_arn: str | None = None
     description: str | None = None
@@ -85,6 +86,11 @@ def run(
     steps: str = typer.Option(
         None, "--steps", metavar="A,B", help="Local target: run only these steps, reusing the others' outputs."
     ),
+    cache: bool = typer.Option(
+        True, "--cache/--no-cache",
+        help="Local target: serve job steps without a CacheConfig from earlier identical runs (content-keyed); "
+        "steps with a CacheConfig follow it.",
+    ),
     role_arn: str = typer.Option(None, "--role-arn", help="SageMaker target: the IAM role the pipeline runs as."),
     description: str = typer.Option(None, "--description", help="SageMaker target: the pipeline's description."),
     tags: str = typer.Option(None, "--tags", help="""SageMaker target: '[{"Key": "team", "Value": "ml"}]'."""),
@@ -117,6 +123,7 @@ def run(
         max_parallel=max_parallel,
         resume=resume,
         steps=tuple(name.strip() for name in (steps or "").split(",") if name.strip()),
+        cache_by_default=cache,
         role_arn=role_arn,
         description=description,
         tags=tuple(parse_tags(tags)),

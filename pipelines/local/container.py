@@ -14,10 +14,15 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pipelines.local.steps import StepFailed
 
 CONTAINER_ROOT = "/opt/ml"
+HARD_CODED_PATH_ADVICE = (
+    ". The script opened a container path written in its source, which the local engine cannot map: "
+    "pass the path as an argument (ContainerArguments) or read it from the environment"
+)
 _CONTAINER_PATH = re.compile(r"(?<![\w/.])/opt/ml(?=/|$|\s|:)")
 _PYTHONS = {"python", "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python"}
 # Failures a RetryPolicy may retry: the job was killed (SageMaker's internal error), or could not start.
@@ -50,11 +55,18 @@ class Job:
         program = sys.executable if argv[0] in _PYTHONS else self.map_text(str(argv[0]))
         return [program, *(self.map_text(str(arg)) for arg in argv[1:])]
 
-    def run(self, argv: Sequence[str], environment: Mapping[str, str] | None = None) -> None:
+    def run(self, argv: Sequence[str], environment: Mapping[str, str] | None = None,
+            max_runtime: float | None = None) -> None:
         """Run the process to completion with stdout and stderr appended to the log.
 
+        Args:
+            argv: the container's entrypoint and arguments (container paths are mapped).
+            environment: the job's Environment (container paths in values are mapped).
+            max_runtime: StoppingCondition.MaxRuntimeInSeconds; the process is killed after it.
+
         Raises:
-            StepFailed: non-zero exit (not retryable), killed by a signal or could not start (retryable).
+            StepFailed: non-zero exit or over its runtime (not retryable), killed by a signal or could
+                not start (retryable).
         """
         env = dict(os.environ)
         env.update({key: self.map_text(str(value)) for key, value in (environment or {}).items()})
@@ -64,8 +76,11 @@ class Job:
             log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
             try:
-                exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
-                                           env=env, stdin=subprocess.DEVNULL, check=False).returncode
+                exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env,
+                                           stdin=subprocess.DEVNULL, check=False, timeout=max_runtime).returncode
+            except subprocess.TimeoutExpired as exc:
+                raise StepFailed(f"the job ran over its MaxRuntimeInSeconds ({max_runtime:g}) and was stopped; "
+                                 f"log: {self.log_path}") from exc
             except FileNotFoundError as exc:
                 raise StepFailed(f"cannot start {command[0]!r}: no such program "
                                  "(the local engine runs python entrypoints and scripts of the job)") from exc
@@ -74,17 +89,25 @@ class Job:
         if exit_code < 0:
             raise StepFailed(f"the job was killed by signal {-exit_code}; log: {self.log_path}", KILLED)
         if exit_code:
-            raise StepFailed(f"AlgorithmError: exit code {exit_code}: {self.tail()} (log: {self.log_path})")
+            tail = self.tail()
+            advice = HARD_CODED_PATH_ADVICE if f"'{CONTAINER_ROOT}/" in tail else ""
+            raise StepFailed(f"AlgorithmError: exit code {exit_code}: {tail} (log: {self.log_path}){advice}")
 
     def tail(self, lines: int = 3) -> str:
         """The last lines of the log, joined, for a failure reason."""
         text = self.log_path.read_text(errors="replace").strip().splitlines()
         return " | ".join(text[-lines:])
 
-    def collect(self, store: object, container_path: str, uri: str) -> None:
+    def collect(self, store: Any, container_path: str, uri: str) -> None:
         """Upload what the job wrote at `container_path` to `uri` (an empty output uploads nothing)."""
         local = self.local(container_path)
         if local.is_dir() and any(local.iterdir()):
-            store.upload_dir(local, uri)  # type: ignore[attr-defined]
+            store.upload_dir(local, uri)
         elif local.is_file():
-            store.upload_file(local, uri)  # type: ignore[attr-defined]
+            store.upload_file(local, uri)
+
+
+def max_runtime(arguments: Mapping[str, Any]) -> float | None:
+    """StoppingCondition.MaxRuntimeInSeconds of a job's arguments, or None."""
+    seconds = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+    return float(seconds) if seconds else None

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.errors import UsageError, did_you_mean
-from pipelines.local.state import StateDir
+from pipelines.local.state import StateDir, open_state, resolve_state_dir
 
 EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED = (
     "Executing", "Succeeded", "Failed", "Skipped", "Cached", "Reused",
 )
 DONE_OK = (SUCCEEDED, CACHED, REUSED)  # a step in one of these states has usable properties
+NO_STATE_HINT = "Run from the directory you ran `modelbuild run --local` in, or pass --state-dir."
 
 
 class UnknownExecutionError(UsageError):
@@ -109,17 +110,21 @@ class ExecutionLog:
         )
         return (rows[0]["execution_id"], _step(rows[0])) if rows else None
 
+    def abort(self, execution_id: str, reason: str) -> None:
+        """Mark an execution and its executing steps Failed with `reason` (if it is still Executing)."""
+        now = time.time()
+        with self.state.transaction() as db:
+            db.execute("UPDATE executions SET status=?, ended=?, failure_reason=? WHERE id=? AND status=?",
+                       (FAILED, now, reason, execution_id, EXECUTING))
+            db.execute("UPDATE steps SET status=?, ended=?, failure_reason=? WHERE execution_id=? AND status=?",
+                       (FAILED, now, reason, execution_id, EXECUTING))
+
     def mark_interrupted(self) -> list[str]:
         """Mark Failed every execution left Executing by a process of this host that no longer runs."""
         host, marked = socket.gethostname(), []
         for row in self.state.query("SELECT id, pid, host FROM executions WHERE status=?", (EXECUTING,)):
             if row["host"] == host and not _alive(row["pid"]):
-                reason = f"interrupted: process {row['pid']} stopped before the execution ended"
-                with self.state.transaction() as db:
-                    db.execute("UPDATE executions SET status=?, ended=?, failure_reason=? WHERE id=? AND status=?",
-                               (FAILED, time.time(), reason, row["id"], EXECUTING))
-                    db.execute("UPDATE steps SET status=?, ended=?, failure_reason=? WHERE execution_id=? "
-                               "AND status=?", (FAILED, time.time(), "interrupted", row["id"], EXECUTING))
+                self.abort(row["id"], f"interrupted: process {row['pid']} stopped before the execution ended")
                 marked.append(row["id"])
         return marked
 
@@ -183,3 +188,29 @@ def _step(row: Any) -> StepRecord:
         properties=json.loads(row["properties"]) if row["properties"] else None,
         cache_key=row["cache_key"], cached_from=row["cached_from"],
     )
+
+
+def list_executions(state_dir: str | os.PathLike[str] | None = None, pipeline_name: str | None = None,
+                    limit: int = 20) -> list[ExecutionRecord]:
+    """Executions in a state directory, newest first (an execution whose process died shows Failed)."""
+    if not resolve_state_dir(state_dir).exists():  # listing never creates a state directory
+        return []
+    with open_state(state_dir) as state:
+        log = ExecutionLog(state)
+        log.mark_interrupted()
+        return log.list(pipeline_name, limit)
+
+
+def get_execution(execution_id: str, state_dir: str | os.PathLike[str] | None = None) -> ExecutionRecord:
+    """One execution of a state directory, with its steps.
+
+    Raises:
+        UnknownExecutionError: no such execution.
+    """
+    if not resolve_state_dir(state_dir).exists():
+        raise UnknownExecutionError(f"no execution {execution_id!r}: there is no state directory "
+                                    f"{resolve_state_dir(state_dir)}", hint=NO_STATE_HINT)
+    with open_state(state_dir) as state:
+        log = ExecutionLog(state)
+        log.mark_interrupted()
+        return log.get(execution_id)

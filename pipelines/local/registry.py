@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipelines.errors import UsageError, did_you_mean
-from pipelines.local.state import StateDir
+from pipelines.local.state import StateDir, open_state, resolve_state_dir
 
 APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
 ACCOUNT = "000000000000"  # local ARNs carry a fixed fake account
@@ -143,3 +144,41 @@ def _package(row: Any) -> ModelPackage:
         created=row["created"], updated=row["updated"], execution_id=row["execution_id"],
         step_name=row["step_name"],
     )
+
+
+def list_model_packages(state_dir: str | os.PathLike[str] | None = None, group_name: str | None = None,
+                        status: str | None = None) -> list[ModelPackage]:
+    """Registered model packages, newest first, optionally of one group and/or approval status."""
+    if status is not None:
+        _check_status(status)
+    if not resolve_state_dir(state_dir).exists():  # listing never creates a state directory
+        return []
+    with open_state(state_dir) as state:
+        return ModelRegistry(state).list(group_name, status)
+
+
+def get_model_package(reference: str, state_dir: str | os.PathLike[str] | None = None) -> ModelPackage:
+    """The model package GROUP/VERSION.
+
+    Raises:
+        UnknownModelPackageError: malformed reference or no such package.
+    """
+    _require_state(reference, state_dir)
+    with open_state(state_dir) as state:
+        return ModelRegistry(state).get(reference)
+
+
+def set_approval_status(reference: str, status: str, state_dir: str | os.PathLike[str] | None = None
+                        ) -> ModelPackage:
+    """Set the approval status of GROUP/VERSION (Approved, Rejected or PendingManualApproval)."""
+    _require_state(reference, state_dir)
+    with open_state(state_dir) as state:
+        return ModelRegistry(state).set_status(reference, status)
+
+
+def _require_state(reference: str, state_dir: str | os.PathLike[str] | None) -> None:
+    root = resolve_state_dir(state_dir)
+    if not root.exists():
+        raise UnknownModelPackageError(f"no model package {reference}: there is no state directory {root}",
+                                       hint="Run from the directory you ran `modelbuild run --local` in, "
+                                       "or pass --state-dir.")

@@ -94,3 +94,13 @@ class StateDir:
         """Close the database connection."""
         with self._lock:
             self._db.close()
+
+
+@contextmanager
+def open_state(state_dir: str | os.PathLike[str] | None = None) -> Iterator[StateDir]:
+    """A `StateDir` for the duration of a block."""
+    state = StateDir(state_dir)
+    try:
+        yield state
+    finally:
+        state.close()

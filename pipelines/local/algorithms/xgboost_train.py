@@ -17,7 +17,7 @@ NOT_BOOSTER_PARAMETERS = {"num_round", "early_stopping_rounds", "csv_weights", "
 
 
 def load_channel(folder: Path, content_type: str):
-    """A DMatrix of every file in a channel folder."""
+    """A DMatrix of every file in a channel folder: CSV (label in column 0, no header) or libsvm."""
     import numpy as np
     import xgboost
 
@@ -25,7 +25,12 @@ def load_channel(folder: Path, content_type: str):
     if not files:
         raise SystemExit(f"channel {folder.name!r} is empty")
     if "libsvm" in content_type:
-        return xgboost.DMatrix(f"{files[0]}?format=libsvm")
+        combined = folder.parent / f".{folder.name}.libsvm"
+        combined.write_bytes(b"".join(path.read_bytes().rstrip(b"\n") + b"\n" for path in files))
+        return xgboost.DMatrix(f"{combined}?format=libsvm")
+    if "csv" not in content_type:
+        raise SystemExit(f"content type {content_type!r} of channel {folder.name!r} is not supported locally "
+                         "(text/csv or text/libsvm)")
     rows = np.vstack([np.loadtxt(path, delimiter=",", ndmin=2) for path in files])
     return xgboost.DMatrix(rows[:, 1:], label=rows[:, 0])
 
@@ -35,6 +40,9 @@ def booster_parameters(hyperparameters: dict[str, str]) -> dict[str, object]:
     params: dict[str, object] = {}
     for key, value in hyperparameters.items():
         if key in NOT_BOOSTER_PARAMETERS or key.startswith("sagemaker_"):
+            continue
+        if key == "eval_metric" and "," in value:  # the image accepts a comma-separated list
+            params[key] = value.split(",")
             continue
         try:
             params[key] = int(value) if value.lstrip("-").isdigit() else float(value)
@@ -64,10 +72,10 @@ def main(root: Path) -> None:
         early_stopping_rounds=int(early) if early and "validation" in data else None, verbose_eval=False,
     )
     rounds = max((len(v) for metrics in history.values() for v in metrics.values()), default=0)
-    for index in range(rounds):  # the image's log format: [i]#011train-rmse:..#011validation-rmse:..
+    for index in range(rounds):  # the image's log format: [i]<TAB>train-rmse:..<TAB>validation-rmse:..
         cells = [f"{name}-{metric}:{values[index]:.5f}" for name, metrics in history.items()
                  for metric, values in metrics.items()]
-        print(f"[{index}]#011" + "#011".join(cells))
+        sys.stdout.write(f"[{index}]\t" + "\t".join(cells) + "\n")  # the job's log, as the image writes it
     booster.save_model(str(root / "model" / "xgboost-model"))
     final = {f"{name}:{metric}": values[-1] for name, metrics in history.items() for metric, values in metrics.items()}
     (root / "output" / "metrics.json").write_text(json.dumps(final))

@@ -1,7 +1,9 @@
 """Step types the engine runs, one module each, and the check that a definition uses only those.
 
-A step module offers `run(ctx: StepContext) -> StepResult` and may offer `input_uris(arguments)`, the
-S3 URIs whose *content* goes into the step's cache key.
+A step module offers `run(ctx: StepContext) -> StepResult`, and may offer:
+`input_uris(arguments)`, the S3 URIs it reads (checked before the run; their *content* goes into the
+cache key); `unsupported(arguments)`, why the engine cannot run this step (checked before the run);
+`cache_arguments(arguments, registry)`, the arguments as the cache key should see them.
 """
 
 from __future__ import annotations
@@ -80,7 +82,11 @@ def module_for(step_type: str) -> ModuleType:
 
 
 def check_supported(spec: PipelineSpec) -> None:
-    """Raise one UnsupportedStepError naming every step of a type the engine cannot run, before anything runs."""
+    """Raise one UnsupportedStepError naming every step the engine cannot run, before anything runs.
+
+    A step is unsupported for its type, or for what its module's `unsupported(arguments)` says (an image
+    the engine cannot emulate).
+    """
     unsupported = [(s.name, s.type) for s in spec.steps.values() if s.type not in MODULES]
     if unsupported:
         listed = ", ".join(f"{name!r} ({kind})" for name, kind in unsupported)
@@ -90,6 +96,14 @@ def check_supported(spec: PipelineSpec) -> None:
             hint=f"Run this pipeline with --target sagemaker, or instead: {advice}. "
             f"Supported locally: {', '.join(MODULES)}.",
         )
+    reasons = []
+    for step in spec.steps.values():
+        check = getattr(module_for(step.type), "unsupported", None)
+        reason = check(step.arguments) if check else None
+        if reason:
+            reasons.append(f"step {step.name!r}: {reason}")
+    if reasons:
+        raise UnsupportedStepError("; ".join(reasons), hint="Run this pipeline with --target sagemaker.")
 
 
 def input_uris(step: StepSpec, arguments: Mapping[str, Any]) -> list[str]:

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.local.container import Job
+from pipelines.local.container import Job, max_runtime
 from pipelines.local.steps import StepContext, StepFailed, StepResult
 
 
 def input_uris(arguments: Mapping[str, Any]) -> list[str]:
     """The S3 URIs of the job's inputs (code and data)."""
     return [item.get("S3Input", {}).get("S3Uri") for item in arguments.get("ProcessingInputs") or []]
+
+
+def unsupported(arguments: Mapping[str, Any]) -> str | None:
+    """A job without ContainerEntrypoint runs its image's own entrypoint, which cannot be emulated."""
+    app = arguments.get("AppSpecification") or {}
+    if not app.get("ContainerEntrypoint"):
+        return (f"image {app.get('ImageUri')!r} runs its own entrypoint, which the local engine cannot emulate "
+                "(give the job a ContainerEntrypoint, e.g. ['python3', '<script>'])")
+    return None
 
 
 def run(ctx: StepContext) -> StepResult:
@@ -30,7 +39,7 @@ def run(ctx: StepContext) -> StepResult:
         job.local(item["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
     app = args.get("AppSpecification") or {}
     job.run([*(app.get("ContainerEntrypoint") or []), *(app.get("ContainerArguments") or [])],
-            args.get("Environment"))
+            args.get("Environment"), max_runtime(args))
     for item in outputs:
         job.collect(ctx.store, item["S3Output"]["LocalPath"], item["S3Output"]["S3Uri"])
     return StepResult({

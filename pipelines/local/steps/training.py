@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipelines.local.container import Job
+from pipelines.local.container import Job, max_runtime
 from pipelines.local.steps import StepContext, StepFailed, StepResult
 
 XGBOOST_ALGORITHM = "pipelines.local.algorithms.xgboost_train"
+SM_DRIVERS = "/opt/ml/input/data/sm_drivers/"  # SDK v3 ModelTrainer's driver scripts
 
 
 def input_uris(arguments: Mapping[str, Any]) -> list[str]:
@@ -52,8 +53,8 @@ def run(ctx: StepContext) -> StepResult:
     for folder in ("/opt/ml/model", "/opt/ml/output/data", "/opt/ml/code"):
         job.local(folder).mkdir(parents=True, exist_ok=True)
     spec = args.get("AlgorithmSpecification") or {}
-    job.run(_command(ctx, job, spec, hyperparameters), {**_sm_environment(hyperparameters, channels),
-                                                         **(args.get("Environment") or {})})
+    environment = {**_sm_environment(hyperparameters, channels), **(args.get("Environment") or {})}
+    job.run(_command(ctx, job, spec, hyperparameters), environment, max_runtime(args))
     output_path = args["OutputDataConfig"]["S3OutputPath"].rstrip("/") + f"/{ctx.job_name}/output"
     _publish_tar(ctx, job.local("/opt/ml/model"), f"{output_path}/model.tar.gz")
     if any(job.local("/opt/ml/output/data").iterdir()):
@@ -77,17 +78,29 @@ def _command(ctx: StepContext, job: Job, spec: Mapping[str, Any], hyperparameter
             archive = ctx.store.path(submit)
             with tarfile.open(archive) as sources:
                 sources.extractall(code, filter="data")
-        user_args = [f"--{k}={v}" for k, v in hyperparameters.items() if not k.startswith("sagemaker_")]
-        return ["python3", str(code / program), *user_args]
+        return ["python3", str(code / program), *_user_args(hyperparameters)]
     if spec.get("ContainerEntrypoint"):
         return [*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])]
     image = spec.get("TrainingImage") or spec.get("AlgorithmName") or ""
     if is_xgboost_image(image):
         return ["python3", "-m", XGBOOST_ALGORITHM, str(job.dir / "opt" / "ml")]
-    raise StepFailed(
-        f"the local engine cannot emulate training image {image!r}",
-        None,
-    )
+    raise StepFailed(f"the local engine cannot emulate training image {image!r}")
+
+
+def unsupported(arguments: Mapping[str, Any]) -> str | None:
+    """Why the engine cannot run this training job (an image it cannot emulate), or None."""
+    spec = arguments.get("AlgorithmSpecification") or {}
+    image = spec.get("TrainingImage") or spec.get("AlgorithmName") or ""
+    if any(SM_DRIVERS in str(word) for word in spec.get("ContainerArguments") or []):
+        return ("SDK v3 ModelTrainer source code (the sm_drivers channel run by bash) is not emulated; give the "
+                "script as hyperparameters sagemaker_program and sagemaker_submit_directory (the training "
+                "toolkit's contract), or run it in a Processing step")
+    if "sagemaker_program" in (arguments.get("HyperParameters") or {}) or spec.get("ContainerEntrypoint"):
+        return None
+    if isinstance(image, str) and not is_xgboost_image(image):
+        return (f"training image {image!r} is not emulated (the built-in XGBoost algorithm and script mode "
+                "with sagemaker_program are)")
+    return None
 
 
 def _sm_environment(hyperparameters: Mapping[str, str], channels: Mapping[str, Any]) -> dict[str, str]:
@@ -99,13 +112,23 @@ def _sm_environment(hyperparameters: Mapping[str, str], channels: Mapping[str, A
         "SM_INPUT_CONFIG_DIR": "/opt/ml/input/config", "SM_CHANNELS": json.dumps(sorted(channels)),
         "SM_HPS": json.dumps(user), "SM_HOSTS": '["algo-1"]', "SM_CURRENT_HOST": "algo-1",
         "SM_NUM_GPUS": "0", "SM_NUM_CPUS": str(os.cpu_count() or 1), "SM_MODULE_DIR": "/opt/ml/code",
-        "SM_USER_ARGS": json.dumps([f"--{k}={v}" for k, v in user.items()]),
+        "SM_USER_ARGS": json.dumps(_user_args(hyperparameters)),
         "SM_TRAINING_ENV": json.dumps({"hyperparameters": user, "channel_input_dirs": {
             c: f"/opt/ml/input/data/{c}" for c in channels}, "model_dir": "/opt/ml/model"}),
     }
     env.update({f"SM_CHANNEL_{c.upper()}": f"/opt/ml/input/data/{c}" for c in channels})
     env.update({f"SM_HP_{k.upper()}": str(v) if not isinstance(v, str) else v for k, v in user.items()})
     return env
+
+
+def _user_args(hyperparameters: Mapping[str, str]) -> list[str]:
+    """The script's arguments as the training toolkit builds them: --name value, per user hyperparameter."""
+    words = []
+    for key, text in hyperparameters.items():
+        if not key.startswith("sagemaker_"):
+            value = _maybe_json(text)
+            words += [f"--{key}", value if isinstance(value, str) else json.dumps(value)]
+    return words
 
 
 def _maybe_json(value: str) -> Any:
