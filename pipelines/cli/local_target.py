@@ -17,12 +17,9 @@ from typing import Any
 
 import typer
 
+from pipelines.cli import render
 from pipelines.cli.options import DEFAULT_MODULE
 from pipelines.errors import ExecutionFailedError
-
-PLAIN_WIDTH = 200
-STATUS_STYLES = {"Succeeded": "green", "Cached": "cyan", "Reused": "cyan", "Failed": "bold red",
-                 "Executing": "yellow", "Skipped": "dim"}
 
 
 def run_local(options: Any) -> None:
@@ -40,11 +37,13 @@ def run_local(options: Any) -> None:
     renderer.summary(record)
     if record.status != "Succeeded":
         failed = next((s for s in record.steps if s.status == "Failed"), None)
-        log = f"Log: {failed.log_path}. " if failed and failed.log_path else ""
-        raise ExecutionFailedError(
-            f"execution {record.id} failed: {record.failure_reason}",
-            hint=f"{log}Resume with: {resume_command(options, record.id)}",
-        )
+        if failed and failed.type == "Fail":
+            # The pipeline decided to fail; resuming would decide the same.
+            hint = "A Fail step ended the execution: change the data or parameters it depends on and run again."
+        else:
+            log = f"Log: {failed.log_path}. " if failed and failed.log_path else ""
+            hint = f"{log}Resume with: {resume_command(options, record.id)}"
+        raise ExecutionFailedError(f"execution {record.id} failed: {record.failure_reason}", hint=hint)
 
 
 def resume_command(options: Any, execution_id: str) -> str:
@@ -72,11 +71,11 @@ def list_executions(pipeline_name: str | None, limit: int, state_dir: Path | Non
     if json_output:
         typer.echo(json.dumps([record.to_json() for record in records], indent=2))
         return
-    table = _table("Execution", "Pipeline", "Status", "Started", "Duration", "Failure reason")
+    table = render.table("Execution", "Pipeline", "Status", "Started", "Duration", "Failure reason")
     for record in records:
-        table.add_row(record.id, record.pipeline_name, _styled(record.status), _clock(record.started, True),
+        table.add_row(record.id, record.pipeline_name, render.styled(record.status), _clock(record.started, True),
                       _duration(record.started, record.ended), record.failure_reason or "")
-    _console().print(table)
+    render.console().print(table)
 
 
 def show_execution(execution_id: str, state_dir: Path | None, json_output: bool) -> None:
@@ -87,8 +86,8 @@ def show_execution(execution_id: str, state_dir: Path | None, json_output: bool)
     if json_output:
         typer.echo(json.dumps(record.to_json(), indent=2))
         return
-    console = _console()
-    console.print(f"Execution {record.id} of {record.pipeline_name}: {_styled(record.status)}"
+    console = render.console()
+    console.print(f"Execution {record.id} of {record.pipeline_name}: {render.styled(record.status)}"
                   f" ({_duration(record.started, record.ended)})")
     console.print("Parameters: " + ", ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
                                              for k, v in record.parameters.items()), markup=False)
@@ -103,7 +102,7 @@ class _Renderer:
     """Plain lines of step events (stdout is not a terminal)."""
 
     def __init__(self) -> None:
-        self.console = _console()
+        self.console = render.console()
 
     def __enter__(self) -> _Renderer:
         return self
@@ -113,16 +112,16 @@ class _Renderer:
 
     def on_event(self, event: Any) -> None:
         if event.step is None:
-            self.console.print(f"{_clock(event.time)}  execution {event.execution_id}  {_styled(event.status)}")
+            self.console.print(f"{_clock(event.time)}  execution {event.execution_id}  {render.styled(event.status)}")
             return
         detail = f"  {event.reason}" if event.reason else ""
         detail += f"  (from {event.cached_from})" if event.cached_from else ""
-        self.console.print(f"{_clock(event.time)}  {event.step}  {_styled(event.status)}{detail}", markup=True)
+        self.console.print(f"{_clock(event.time)}  {event.step}  {render.styled(event.status)}{detail}", markup=True)
 
     def summary(self, record: Any) -> None:
         self.console.print(_steps_table(record.steps))
         took = _duration(record.started, record.ended)
-        self.console.print(f"Execution {record.id}: {_styled(record.status)} in {took}"
+        self.console.print(f"Execution {record.id}: {render.styled(record.status)} in {took}"
                            f" (details: modelbuild executions show {record.id})")
 
 
@@ -149,9 +148,9 @@ class _LiveRenderer(_Renderer):
             self.live.update(self._table())
 
     def _table(self) -> Any:
-        table = _table("Step", "Type", "Status", "Since")
+        table = render.table("Step", "Type", "Status", "Since")
         for name, event in self.rows.items():
-            table.add_row(name, event.step_type, _styled(event.status), _clock(event.time))
+            table.add_row(name, event.step_type, render.styled(event.status), _clock(event.time))
         return table
 
 
@@ -172,33 +171,18 @@ def _renderer(json_output: bool) -> _Renderer:
 
 
 def _steps_table(steps: Sequence[Any], with_logs: bool = False) -> Any:
-    table = _table("Step", "Type", "Status", "Duration", "Attempts", "Detail", *(("Log",) if with_logs else ()))
+    table = render.table("Step", "Type", "Status", "Duration", "Attempts", "Detail", *(("Log",) if with_logs else ()))
     for step in steps:
         detail = step.failure_reason or (f"from {step.cached_from}" if step.cached_from else "")
-        table.add_row(step.name, step.type, _styled(step.status), _duration(step.started, step.ended),
+        table.add_row(step.name, step.type, render.styled(step.status), _duration(step.started, step.ended),
                       str(step.attempts or ""), detail, *((step.log_path or "",) if with_logs else ()))
     return table
 
 
-def _table(*columns: str) -> Any:
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
 
 
-def _console() -> Any:
-    from rich.console import Console
-
-    # Not a terminal: wide enough that a log line or a table row is never folded.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else PLAIN_WIDTH)
 
 
-def _styled(status: str) -> str:
-    style = STATUS_STYLES.get(status)
-    return f"[{style}]{status}[/]" if style else status
 
 
 def _clock(timestamp: float | None, with_date: bool = False) -> str:

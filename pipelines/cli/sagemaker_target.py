@@ -18,11 +18,8 @@ from typing import Any
 
 import typer
 
+from pipelines.cli import render
 from pipelines.errors import UsageError
-
-PLAIN_WIDTH = 200
-STATUS_STYLES = {"Succeeded": "green", "Failed": "bold red", "Stopped": "magenta", "Stopping": "magenta",
-                 "Executing": "yellow", "Starting": "yellow", "CompletedWithFailures": "red"}
 
 
 def run_sagemaker(options: Any) -> None:
@@ -151,11 +148,11 @@ def list_executions(pipeline_name: str | None, limit: int, json_output: bool) ->
     if json_output:
         typer.echo(json.dumps([summary.to_json() for summary in summaries], indent=2))
         return
-    table = _table("Execution ARN", "Status", "Started", "Name", "Failure reason")
+    table = render.table("Execution ARN", "Status", "Started", "Name", "Failure reason")
     for summary in summaries:
-        table.add_row(summary.arn, _styled(summary.status), _when(summary.started),
-                      _escape(summary.display_name or ""), _escape(summary.failure_reason or ""))
-    _console().print(table)
+        table.add_row(summary.arn, render.styled(summary.status), _when(summary.started),
+                      render.escape(summary.display_name or ""), render.escape(summary.failure_reason or ""))
+    render.console().print(table)
 
 
 def show_execution(execution_arn: str, json_output: bool) -> None:
@@ -172,8 +169,8 @@ def show_execution(execution_arn: str, json_output: bool) -> None:
     if json_output:
         typer.echo(json.dumps({**summary.to_json(), "steps": [step.to_json() for step in steps]}, indent=2))
         return
-    console = _console()
-    console.print(f"Execution {summary.arn}: {_styled(summary.status)}")
+    console = render.console()
+    console.print(f"Execution {summary.arn}: {render.styled(summary.status)}")
     console.print(f"Started: {_when(summary.started)}   Console: {console_url(summary.arn)}", markup=False)
     if summary.parameters:
         console.print("Parameters: " + ", ".join(f"{name}={value}" for name, value in summary.parameters),
@@ -198,7 +195,7 @@ class _Renderer:
     """Plain lines, one per step transition (stdout is not a terminal: CodeBuild logs)."""
 
     def __init__(self) -> None:
-        self.console = _console()
+        self.console = render.console()
 
     def __enter__(self) -> _Renderer:
         return self
@@ -208,13 +205,13 @@ class _Renderer:
 
     def on_event(self, event: Any) -> None:
         if hasattr(event, "step"):
-            self.console.print(f"{time.strftime('%H:%M:%S')}  {event.step.name}  {_styled(event.step.status)}"
+            self.console.print(f"{time.strftime('%H:%M:%S')}  {event.step.name}  {render.styled(event.step.status)}"
                                f"{_detail(event.step)}")
 
     def summary(self, finished: Any) -> None:
         self.console.print(_steps_table(finished.steps))
         reason = f": {finished.failure_reason}" if finished.failure_reason else ""
-        self.console.print(f"Execution {_styled(finished.status)}{_escape(reason)}")
+        self.console.print(f"Execution {render.styled(finished.status)}{render.escape(reason)}")
 
 
 class _LiveRenderer(_Renderer):
@@ -277,42 +274,23 @@ def _detail(step: Any) -> str:
 
 def _steps_table(steps: Sequence[Any], running_since: bool = False) -> Any:
     """The steps as a table; with `running_since`, a running step's duration is the time since it started."""
-    table = _table("Step", "Status", "Duration", "Attempts", "Cache hit", "Job / failure reason")
+    table = render.table("Step", "Status", "Duration", "Attempts", "Cache hit", "Job / failure reason")
     now = datetime.now().astimezone()
     for step in steps:
         seconds = step.seconds
         if seconds is None and running_since and step.started is not None:
             seconds = (now - step.started).total_seconds()
-        table.add_row(step.name, _styled(step.status), _seconds(seconds), str(step.attempts or ""),
-                      "yes" if step.cache_source else "", _escape(step.failure_reason or step.job_arn or ""))
+        table.add_row(step.name, render.styled(step.status), _seconds(seconds), str(step.attempts or ""),
+                      "yes" if step.cache_source else "", render.escape(step.failure_reason or step.job_arn or ""))
     return table
 
 
-def _table(*columns: str) -> Any:
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
 
 
-def _console() -> Any:
-    from rich.console import Console
-
-    # Not a terminal: wide enough that a row is never folded in a CodeBuild log.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else PLAIN_WIDTH)
 
 
-def _styled(status: str) -> str:
-    style = STATUS_STYLES.get(status)
-    return f"[{style}]{status}[/]" if style else status
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _seconds(seconds: float | None) -> str:

@@ -111,7 +111,8 @@ def test_a_fail_step_exits_execution_failed_and_names_its_message(definition_fil
 
     assert result.exit_code == ExitCode.EXECUTION_FAILED
     assert "told to stop" in result.output
-    assert f"--definition {definition_file}" in result.output
+    assert "Hint: A Fail step ended the execution" in result.stderr
+    assert "--resume" not in result.output
 
 
 def test_an_invalid_definition_exits_definition_invalid(tmp_path):
