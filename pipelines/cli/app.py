@@ -49,8 +49,10 @@ def main_callback(
 
 
 # Commands register themselves on `app` when their module is imported; the order here is the
-# order of `--help`.
-from pipelines.cli import checks, definition, executions, models, run, scaffold  # noqa: E402,F401
+# order of `--help`: what a pipeline is, then running it, then its results, then projects.
+# isort: off
+from pipelines.cli import definition, checks, run, executions, models, scaffold  # noqa: E402,F401
+# isort: on
 
 
 def main() -> None:

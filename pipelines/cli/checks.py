@@ -14,8 +14,7 @@ from typing import Any
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.options import DEFAULT_MODULE, KWARGS_HELP, MODULE_HELP, parse_kwargs
-from pipelines.cli.run import TARGET_ENV, Target
+from pipelines.cli.options import DEFAULT_MODULE, KWARGS_HELP, MODULE_HELP, TARGET_ENV, Target, parse_kwargs
 from pipelines.errors import DefinitionError, ExitCode
 
 DEFINITION_HELP = "Check this definition JSON file instead of building one from --module-name."

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.run import TARGET_ENV, Target, resolve_target
+from pipelines.cli.options import TARGET_ENV, Target, resolve_target
 
 executions_app = typer.Typer(
     help="List, show and stop pipeline executions (local or on SageMaker).", no_args_is_help=True

@@ -8,6 +8,7 @@ means "empty".
 from __future__ import annotations
 
 import ast
+import enum
 import json
 from typing import Any
 
@@ -99,3 +100,20 @@ def parse_parameters(pairs: list[str] | None, option: str = "--parameter") -> di
             )
         parameters[name.strip()] = value
     return parameters
+
+
+TARGET_ENV = "MODELBUILD_TARGET"
+
+
+class Target(str, enum.Enum):
+    """Where a pipeline runs."""
+
+    local = "local"
+    sagemaker = "sagemaker"
+
+
+def resolve_target(target: Target | None, local: bool) -> Target:
+    """`--local` wins; else `--target` (or MODELBUILD_TARGET, read by typer); else local."""
+    if local:
+        return Target.local
+    return target or Target.local

@@ -7,23 +7,23 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.options import DEFAULT_MODULE, KWARGS_HELP, MODULE_HELP, parse_kwargs, parse_parameters, parse_tags
-
-TARGET_ENV = "MODELBUILD_TARGET"
-
-
-class Target(str, enum.Enum):
-    """Where a pipeline runs."""
-
-    local = "local"
-    sagemaker = "sagemaker"
+from pipelines.cli.options import (
+    DEFAULT_MODULE,
+    KWARGS_HELP,
+    MODULE_HELP,
+    TARGET_ENV,
+    Target,
+    parse_kwargs,
+    parse_parameters,
+    parse_tags,
+    resolve_target,
+)
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,6 @@ class RunOptions:
     execution_description: str | None = None
     wait: bool = False
     timeout: float | None = None
-
-
-def resolve_target(target: Target | None, local: bool) -> Target:
-    """`--local` wins; else `--target` (or MODELBUILD_TARGET, read by typer); else local."""
-    if local:
-        return Target.local
-    return target or Target.local
 
 
 @app.command("run")
