@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,17 +97,8 @@ def show_execution(execution_id: str, state_dir: Path | None, json_output: bool)
     console.print(_steps_table(record.steps, with_logs=True))
 
 
-class _Renderer:
+class _Renderer(render.EventRenderer):
     """Plain lines of step events (stdout is not a terminal)."""
-
-    def __init__(self) -> None:
-        self.console = render.console()
-
-    def __enter__(self) -> _Renderer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
     def on_event(self, event: Any) -> None:
         if event.step is None:
@@ -165,9 +155,7 @@ class _JsonRenderer(_Renderer):
 
 
 def _renderer(json_output: bool) -> _Renderer:
-    if json_output:
-        return _JsonRenderer()
-    return _LiveRenderer() if sys.stdout.isatty() else _Renderer()
+    return render.choose_renderer(json_output, plain=_Renderer, live=_LiveRenderer, json_lines=_JsonRenderer)
 
 
 def _steps_table(steps: Sequence[Any], with_logs: bool = False) -> Any:

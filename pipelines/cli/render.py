@@ -46,3 +46,23 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
+
+
+class EventRenderer:
+    """Base of both targets' progress renderers: a console, and a context manager a live view extends."""
+
+    def __init__(self) -> None:
+        self.console = console()
+
+    def __enter__(self) -> EventRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def choose_renderer(json_output: bool, plain: type, live: type, json_lines: type) -> Any:
+    """JSON lines when asked; else a live view on a terminal, plain lines elsewhere (CI logs)."""
+    if json_output:
+        return json_lines()
+    return live() if sys.stdout.isatty() else plain()

@@ -191,17 +191,8 @@ def stop_execution(execution_arn: str) -> None:
     typer.echo(f"Stopping {execution_arn} (it goes Stopping, then Stopped).")
 
 
-class _Renderer:
+class _Renderer(render.EventRenderer):
     """Plain lines, one per step transition (stdout is not a terminal: CodeBuild logs)."""
-
-    def __init__(self) -> None:
-        self.console = render.console()
-
-    def __enter__(self) -> _Renderer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
     def on_event(self, event: Any) -> None:
         if hasattr(event, "step"):
@@ -252,9 +243,7 @@ class _JsonRenderer(_Renderer):
 
 
 def _renderer(json_output: bool) -> _Renderer:
-    if json_output:
-        return _JsonRenderer()
-    return _LiveRenderer() if sys.stdout.isatty() else _Renderer()
+    return render.choose_renderer(json_output, plain=_Renderer, live=_LiveRenderer, json_lines=_JsonRenderer)
 
 
 def _detail(step: Any) -> str:

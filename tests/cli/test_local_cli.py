@@ -240,3 +240,23 @@ def test_executions_list_filters_by_pipeline_name(definition_file, tmp_path):
     result = runner.invoke(app, ["executions", "list", "--pipeline-name", "other", "--json"])
 
     assert [execution["pipeline_name"] for execution in json.loads(result.stdout)] == ["other"]
+
+
+def test_a_terminal_gets_the_live_table_instead_of_event_lines(engine):
+    from pipelines.local.scheduler import StepEvent
+
+    def run(source, parameters, *, on_event, **_):
+        on_event(StepEvent("abc123", "Check", "Condition", "Executing", 1.0))
+        on_event(StepEvent("abc123", "Check", "Condition", "Succeeded", 2.0))
+        return record()
+
+    engine.run.side_effect = run
+    with mock.patch("pipelines.cli.render.sys") as fake_sys:
+        fake_sys.stdout.isatty.return_value = True
+        live = runner.invoke(app, ["run", "--local"])
+    plain = runner.invoke(app, ["run", "--local"])
+
+    assert (live.exit_code, plain.exit_code) == (ExitCode.OK, ExitCode.OK), live.output
+    assert "Check  Executing" in plain.output
+    assert "Check  Executing" not in live.output
+    assert "Execution abc123: Succeeded" in live.output
