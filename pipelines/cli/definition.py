@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -10,15 +11,22 @@ from pipelines.cli.app import app
 from pipelines.cli.options import DEFAULT_MODULE, FILE_HELP, KWARGS_HELP, MODULE_HELP, parse_kwargs
 
 
-def emit_definition(module_name: str, kwargs_text: str | None, file_name: str | None, pretty: bool) -> None:
+def emit_definition(module_name: str, kwargs_text: str | None, file_name: str | None, pretty: bool,
+                    stage: bool = False, state_dir: Path | None = None) -> None:
     """Build the definition offline and write it to `file_name` or stdout.
 
-    Shared by `modelbuild get-definition` and the seed-compatible `get-pipeline-definition`.
+    Shared by `modelbuild get-definition` and the seed-compatible `get-pipeline-definition` (which
+    never stages). With `stage`, the code and data the definition reads are copied into the local
+    store first, so `run --local --definition FILE` finds them.
     """
     from pipelines._utils import write_text_atomic
     from pipelines.definition.build import build_definition
 
     built = build_definition(module_name, parse_kwargs(kwargs_text))
+    if stage:
+        from pipelines.local.engine import stage_uploads
+
+        stage_uploads(built.uploads, state_dir)
     text = json.dumps(built.definition, indent=2) if pretty else built.text
     if file_name:
         write_text_atomic(file_name, text + "\n")
@@ -32,6 +40,14 @@ def get_definition(
     kwargs: str = typer.Option(None, "--kwargs", help=KWARGS_HELP),
     file_name: str = typer.Option(None, "--file-name", "-f", help=FILE_HELP),
     pretty: bool = typer.Option(False, "--pretty", help="Indent the JSON for reading."),
+    stage: bool = typer.Option(
+        True, "--stage/--no-stage",
+        help="Also copy the step code and data the definition reads into the local store (.modelbuild/s3), "
+        "as an upsert copies them to S3, so `run --local --definition FILE` finds them.",
+    ),
+    state_dir: Path = typer.Option(
+        None, "--state-dir", envvar="MODELBUILD_HOME", help="The local state directory (default ./.modelbuild)."
+    ),
 ) -> None:
     """Print the SageMaker Pipelines definition JSON of a pipeline module: no AWS account, no network.
 
@@ -40,4 +56,4 @@ def get_definition(
 
     Example: modelbuild get-definition -n pipelines.abalone.pipeline --kwargs '{"region": "eu-west-1"}'
     """
-    emit_definition(module_name, kwargs, file_name, pretty)
+    emit_definition(module_name, kwargs, file_name, pretty, stage=stage, state_dir=state_dir)

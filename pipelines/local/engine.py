@@ -70,6 +70,12 @@ def load_source(definition: str | os.PathLike[str] | Mapping[str, Any] | None = 
     return PipelineSource(definition, pipeline_name or "LocalPipeline")
 
 
+def stage_uploads(uploads: Mapping[str, bytes], state_dir: str | os.PathLike[str] | None = None) -> None:
+    """Copy a built definition's uploads (step code, sample data) into the local store, as an upsert
+    copies them to S3, so a later run of the definition file finds them."""
+    ObjectStore(StateDir(state_dir).store_dir).put_all(uploads)
+
+
 def run_pipeline(
     source: PipelineSource,
     parameters: Mapping[str, Any] | None = None,

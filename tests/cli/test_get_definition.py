@@ -12,13 +12,14 @@ from pipelines.cli.app import app
 from pipelines.errors import ExitCode
 
 runner = CliRunner()
+UPLOADS = {"s3://bucket/code/abc/preprocess.py": b"print('preprocessing')\n"}
 DEFINITION = {"Version": "2020-12-01", "Steps": [{"Name": "A", "Type": "Fail", "Arguments": {}}]}
 
 
 @pytest.fixture
 def build():
     """The core mocked: build_definition returns a tiny definition."""
-    built = SimpleNamespace(text=json.dumps(DEFINITION), definition=DEFINITION)
+    built = SimpleNamespace(text=json.dumps(DEFINITION), definition=DEFINITION, uploads=UPLOADS)
     with mock.patch("pipelines.definition.build.build_definition", return_value=built) as patched:
         yield patched
 
@@ -47,6 +48,26 @@ def test_file_name_writes_the_file_and_nothing_to_stdout(build, tmp_path):
     assert result.exit_code == ExitCode.OK, result.output
     assert result.stdout == ""
     assert json.loads(target.read_text()) == DEFINITION
+
+
+def test_code_is_staged_in_the_local_store_for_run_local(build, tmp_path):
+    result = runner.invoke(app, ["get-definition", "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == ExitCode.OK, result.output
+    staged = tmp_path / "state" / "s3" / "bucket" / "code" / "abc" / "preprocess.py"
+    assert staged.read_bytes() == UPLOADS["s3://bucket/code/abc/preprocess.py"]
+
+
+def test_no_stage_leaves_the_state_dir_alone(build, tmp_path):
+    result = runner.invoke(app, ["get-definition", "--no-stage", "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert not (tmp_path / "state").exists()
+
+
+def test_seed_command_never_stages(build, tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELBUILD_HOME", str(tmp_path / "state"))
+    result = runner.invoke(get_pipeline_definition.app, [])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert not (tmp_path / "state").exists()
 
 
 def test_bad_kwargs_fail_before_building(build):

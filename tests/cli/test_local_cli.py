@@ -260,3 +260,15 @@ def test_a_terminal_gets_the_live_table_instead_of_event_lines(engine):
     assert "Check  Executing" in plain.output
     assert "Check  Executing" not in live.output
     assert "Execution abc123: Succeeded" in live.output
+
+
+@pytest.mark.slow
+def test_a_saved_definition_runs_locally_after_get_definition(tmp_path):
+    """The README's path: save the definition, then run the file (get-definition staged its code and data)."""
+    definition = tmp_path / "definition.json"
+    saved = runner.invoke(app, ["get-definition", "-f", str(definition)])
+    ran = runner.invoke(app, ["run", "--local", "--definition", str(definition)])
+
+    assert saved.exit_code == ExitCode.OK, saved.output
+    assert ran.exit_code == ExitCode.OK, ran.output
+    assert "TransformAbaloneTest  Succeeded" in ran.output
