@@ -115,29 +115,21 @@ class _Renderer(render.EventRenderer):
                            f" (details: modelbuild executions show {record.id})")
 
 
-class _LiveRenderer(_Renderer):
+class _LiveRenderer(render.LiveEventRenderer, _Renderer):
     """A live table of the steps (stdout is a terminal)."""
 
+    refresh_per_second = 8
+
     def __init__(self) -> None:
-        super().__init__()
-        from rich.live import Live
-
         self.rows: dict[str, Any] = {}
-        self.live = Live(self._table(), console=self.console, refresh_per_second=8, transient=True)
-
-    def __enter__(self) -> _LiveRenderer:
-        self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.live.__exit__(*exc)  # type: ignore[arg-type]
+        super().__init__()
 
     def on_event(self, event: Any) -> None:
         if event.step is not None:
             self.rows[event.step] = event
-            self.live.update(self._table())
+            self.live.refresh()
 
-    def _table(self) -> Any:
+    def __rich__(self) -> Any:
         table = render.table("Step", "Type", "Status", "Since")
         for name, event in self.rows.items():
             table.add_row(name, event.step_type, render.styled(event.status), _clock(event.time))

@@ -66,3 +66,23 @@ def choose_renderer(json_output: bool, plain: type, live: type, json_lines: type
     if json_output:
         return json_lines()
     return live() if sys.stdout.isatty() else plain()
+
+
+class LiveEventRenderer(EventRenderer):
+    """A live view on a terminal that redraws the renderer itself: subclasses define `__rich__`."""
+
+    refresh_per_second = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        from rich.live import Live
+
+        # Live re-renders `self` on every refresh, so durations of running steps tick between events.
+        self.live = Live(self, console=self.console, refresh_per_second=self.refresh_per_second, transient=True)
+
+    def __enter__(self) -> LiveEventRenderer:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.__exit__(*exc)  # type: ignore[arg-type]

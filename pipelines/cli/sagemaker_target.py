@@ -205,23 +205,14 @@ class _Renderer(render.EventRenderer):
         self.console.print(f"Execution {render.styled(finished.status)}{render.escape(reason)}")
 
 
-class _LiveRenderer(_Renderer):
+class _LiveRenderer(render.LiveEventRenderer, _Renderer):
     """A live table of the steps, updated at each transition (stdout is a terminal)."""
 
+    refresh_per_second = 2
+
     def __init__(self) -> None:
-        super().__init__()
-        from rich.live import Live
-
         self.steps: dict[str, Any] = {}
-        # Live re-renders `self` on every refresh, so running steps' durations tick between polls.
-        self.live = Live(self, console=self.console, refresh_per_second=2, transient=True)
-
-    def __enter__(self) -> _LiveRenderer:
-        self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.live.__exit__(*exc)  # type: ignore[arg-type]
+        super().__init__()
 
     def on_event(self, event: Any) -> None:
         if hasattr(event, "step"):
