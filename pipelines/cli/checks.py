@@ -14,10 +14,12 @@ from typing import Any
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.options import DEFAULT_MODULE, KWARGS_HELP, MODULE_HELP, TARGET_ENV, Target, parse_kwargs
+from pipelines.cli.options import KWARGS_OPTION, MODULE_OPTION, TARGET_ENV, Target, parse_kwargs
 from pipelines.errors import DefinitionError, ExitCode
 
-DEFINITION_HELP = "Check this definition JSON file instead of building one from --module-name."
+DEFINITION_OPTION = typer.Option(
+    None, "--definition", "-d", help="Check this definition JSON file instead of building one from --module-name."
+)
 ROLE_HELP = "The IAM role the pipeline runs as on SageMaker (also fills get_pipeline's role and default_bucket)."
 
 
@@ -57,9 +59,9 @@ def load_definition(module_name: str, kwargs_text: str | None, definition_file: 
 
 @app.command("validate")
 def validate(
-    module_name: str = typer.Option(DEFAULT_MODULE, "--module-name", "-n", help=MODULE_HELP),
-    kwargs: str = typer.Option(None, "--kwargs", help=KWARGS_HELP),
-    definition_file: Path = typer.Option(None, "--definition", "-d", help=DEFINITION_HELP),
+    module_name: str = MODULE_OPTION,
+    kwargs: str = KWARGS_OPTION,
+    definition_file: Path = DEFINITION_OPTION,
     target: Target = typer.Option(
         Target.local, "--target", "-t", envvar=TARGET_ENV, case_sensitive=False,
         help="Check for this target: sagemaker also needs --role-arn.",
@@ -94,9 +96,9 @@ def validate(
 
 @app.command("graph")
 def graph(
-    module_name: str = typer.Option(DEFAULT_MODULE, "--module-name", "-n", help=MODULE_HELP),
-    kwargs: str = typer.Option(None, "--kwargs", help=KWARGS_HELP),
-    definition_file: Path = typer.Option(None, "--definition", "-d", help=DEFINITION_HELP),
+    module_name: str = MODULE_OPTION,
+    kwargs: str = KWARGS_OPTION,
+    definition_file: Path = DEFINITION_OPTION,
     fmt: GraphFormat = typer.Option(
         GraphFormat.text, "--format", "-f", case_sensitive=False,
         help="text (a tree for the terminal), mermaid (for READMEs and pull requests) or dot (Graphviz).",
@@ -120,8 +122,8 @@ def graph(
 
 @app.command("diff")
 def diff(
-    module_name: str = typer.Option(DEFAULT_MODULE, "--module-name", "-n", help=MODULE_HELP),
-    kwargs: str = typer.Option(None, "--kwargs", help=KWARGS_HELP),
+    module_name: str = MODULE_OPTION,
+    kwargs: str = KWARGS_OPTION,
     role_arn: str = typer.Option(None, "--role-arn", help=ROLE_HELP),
     pipeline_name: str = typer.Option(
         None, "--pipeline-name", help="The deployed pipeline to compare with (default: the module's pipeline name)."

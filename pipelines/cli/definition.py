@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from pipelines.cli.app import app
-from pipelines.cli.options import DEFAULT_MODULE, FILE_HELP, KWARGS_HELP, MODULE_HELP, parse_kwargs
+from pipelines.cli.options import FILE_HELP, KWARGS_OPTION, MODULE_OPTION, parse_kwargs
 
 
 def emit_definition(module_name: str, kwargs_text: str | None, file_name: str | None, pretty: bool,
@@ -36,8 +36,8 @@ def emit_definition(module_name: str, kwargs_text: str | None, file_name: str | 
 
 @app.command("get-definition")
 def get_definition(
-    module_name: str = typer.Option(DEFAULT_MODULE, "--module-name", "-n", help=MODULE_HELP),
-    kwargs: str = typer.Option(None, "--kwargs", help=KWARGS_HELP),
+    module_name: str = MODULE_OPTION,
+    kwargs: str = KWARGS_OPTION,
     file_name: str = typer.Option(None, "--file-name", "-f", help=FILE_HELP),
     pretty: bool = typer.Option(False, "--pretty", help="Indent the JSON for reading."),
     stage: bool = typer.Option(

@@ -12,6 +12,8 @@ import enum
 import json
 from typing import Any
 
+import typer
+
 from pipelines.errors import UsageError
 
 # Options more than one command shares (get-definition, run, and the seed's scripts).
@@ -20,6 +22,8 @@ DEFAULT_MODULE = "pipelines.abalone.pipeline"
 MODULE_HELP = "Pipeline module with a get_pipeline(**kwargs) function."
 KWARGS_HELP = """Keyword arguments for get_pipeline as JSON (or a Python literal), e.g. '{"region": "eu-west-1"}'."""
 FILE_HELP = "Write the definition to this file (atomically) instead of stdout."
+MODULE_OPTION = typer.Option(DEFAULT_MODULE, "--module-name", "-n", help=MODULE_HELP)
+KWARGS_OPTION = typer.Option(None, "--kwargs", help=KWARGS_HELP)
 
 
 def parse_literal(text: str, option: str) -> Any:

@@ -14,9 +14,8 @@ import typer
 
 from pipelines.cli.app import app
 from pipelines.cli.options import (
-    DEFAULT_MODULE,
-    KWARGS_HELP,
-    MODULE_HELP,
+    KWARGS_OPTION,
+    MODULE_OPTION,
     TARGET_ENV,
     Target,
     parse_kwargs,
@@ -53,8 +52,8 @@ class RunOptions:
 
 @app.command("run")
 def run(
-    module_name: str = typer.Option(DEFAULT_MODULE, "--module-name", "-n", help=MODULE_HELP),
-    kwargs: str = typer.Option(None, "--kwargs", help=KWARGS_HELP),
+    module_name: str = MODULE_OPTION,
+    kwargs: str = KWARGS_OPTION,
     definition_file: Path = typer.Option(
         None, "--definition", "-d", help="Run this definition JSON file instead of building one from --module-name."
     ),
