@@ -1,4 +1,9 @@
-"""Packaging for modelbuild (distribution `modelbuild`, import package `pipelines`)."""
+"""Packaging for modelbuild (distribution and import package `modelbuild`).
+
+The repository is also a ModelBuild project: `pipelines/` is its reference pipeline, not part of the
+tool's import package. The wheel carries it only as data of the scaffolder (`modelbuild new` starts
+every project from it), so installing modelbuild never puts a `pipelines` package on anyone's path.
+"""
 
 import os
 
@@ -6,7 +11,7 @@ import setuptools
 
 here = os.path.abspath(os.path.dirname(__file__))
 about = {}
-with open(os.path.join(here, "pipelines", "__version__.py")) as f:
+with open(os.path.join(here, "modelbuild", "__version__.py")) as f:
     exec(f.read(), about)
 
 with open(os.path.join(here, "README.md")) as f:
@@ -21,6 +26,9 @@ SAGEMAKER = [
     "sagemaker-serve==1.27.0",
     "sagemaker-mlops==1.27.0",
 ]
+
+TEMPLATE = "modelbuild.scaffold.template"
+REFERENCE = "modelbuild.scaffold.reference"
 
 required_packages = SAGEMAKER + [
     "boto3>=1.35",
@@ -48,19 +56,19 @@ setuptools.setup(
     description="Build, check and run Amazon SageMaker Pipelines, on SageMaker or on this machine",
     long_description=readme,
     long_description_content_type="text/markdown",
-    # Namespace-aware, so directories without __init__.py (the sample data) ship too; the
-    # cookiecutter template, kept at the top of the repository, ships inside the scaffolder.
-    packages=setuptools.find_namespace_packages(include=["pipelines", "pipelines.*"]) + ["pipelines.scaffold.template"],
-    package_dir={"pipelines.scaffold.template": "template"},
+    # The cookiecutter template and the reference project's `pipelines/`, both kept at the top of
+    # the repository, ship inside the scaffolder as data (see package_data in setup.cfg).
+    packages=setuptools.find_packages(include=["modelbuild", "modelbuild.*"]) + [TEMPLATE, REFERENCE],
+    package_dir={TEMPLATE: "template", REFERENCE: "pipelines"},
     include_package_data=True,
     python_requires=">=3.10",
     install_requires=required_packages,
     extras_require=extras,
     entry_points={
         "console_scripts": [
-            "modelbuild=pipelines.cli.app:main",
-            "get-pipeline-definition=pipelines.get_pipeline_definition:main",
-            "run-pipeline=pipelines.run_pipeline:main",
+            "modelbuild=modelbuild.cli.app:main",
+            "get-pipeline-definition=modelbuild.get_pipeline_definition:main",
+            "run-pipeline=modelbuild.run_pipeline:main",
         ]
     },
     classifiers=[

@@ -15,7 +15,7 @@ import sys
 from _timing import VENV_BIN, compare, report
 
 BARE_GET_DEFINITION = """
-from pipelines.definition.offline import offline_environment, offline_session, placeholder_bucket, PLACEHOLDER_ROLE
+from modelbuild.definition.offline import offline_environment, offline_session, placeholder_bucket, PLACEHOLDER_ROLE
 region = "us-east-1"
 with offline_environment(region):
     from pipelines.abalone.pipeline import get_pipeline

@@ -36,7 +36,7 @@ while time.process_time() < end:
 FLOOR_TRAIN = """
 import sys, numpy, xgboost
 from pipelines.abalone.pipeline import HYPERPARAMETERS
-from pipelines.local.algorithms.xgboost_train import booster_parameters
+from modelbuild.local.algorithms.xgboost_train import booster_parameters
 out = sys.argv[1]
 train = numpy.loadtxt(out + "/train/train.csv", delimiter=",", ndmin=2)
 valid = numpy.loadtxt(out + "/validation/validation.csv", delimiter=",", ndmin=2)
@@ -66,7 +66,7 @@ def floor_command(work: Path) -> list[str]:
         [python, "-c", FLOOR_TRAIN, str(out)],
         [python, str(ABALONE / "evaluate.py"), "--model-dir", str(out / "model"), "--test-dir", str(out / "test"),
          "--output-dir", str(out / "evaluation")],
-        [python, "-m", "pipelines.local.algorithms.xgboost_transform", str(out / "model" / "model.tar.gz"),
+        [python, "-m", "modelbuild.local.algorithms.xgboost_transform", str(out / "model" / "model.tar.gz"),
          str(out / "test-features"), str(out / "predictions")],
     ]
     script = " && ".join(shlex.join(step) + " >/dev/null 2>&1" for step in steps)
@@ -83,7 +83,7 @@ def chained_conditions(count: int) -> dict:
 
 
 def engine_seconds(definition: dict, state_dir: Path, **kwargs) -> float:
-    from pipelines.local.engine import PipelineSource, run_pipeline
+    from modelbuild.local.engine import PipelineSource, run_pipeline
 
     start = time.perf_counter()
     record = run_pipeline(PipelineSource(json.dumps(definition), "Bench"), state_dir=state_dir, **kwargs)
@@ -106,7 +106,7 @@ def overhead(work: Path) -> bool:
 
 def parallel_steps(work: Path, script: str = BUSY_SCRIPT, name: str = "two CPU-bound steps") -> tuple[float, float]:
     """Median seconds of two independent steps running `script`, 2 at once and one after the other."""
-    from pipelines.local.store import ObjectStore
+    from modelbuild.local.store import ObjectStore
 
     state = work / name.replace(" ", "-")
     ObjectStore(state / "s3").put_bytes("s3://bench/code/busy.py", script.encode())

@@ -26,7 +26,7 @@ def fresh(command: list[str], output_dir: Path) -> list[str]:
 
 
 def main() -> int:
-    from pipelines.scaffold.sources import bundled_template_dir
+    from modelbuild.scaffold.sources import bundled_template_dir
 
     template = str(bundled_template_dir())
     with tempfile.TemporaryDirectory() as work:

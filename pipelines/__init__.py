@@ -1,9 +1,4 @@
-"""modelbuild: build, check and run Amazon SageMaker Pipelines, on SageMaker or on this machine.
+"""The project's pipelines, one subpackage each, in the SageMaker seed's layout.
 
-Nothing here imports the SageMaker SDK: importing it costs seconds, so only the code that
-builds or sends a definition does, and only when it runs.
+Each `<name>/pipeline.py` defines `get_pipeline(**kwargs)`; its step scripts and sample data sit beside it.
 """
-
-from pipelines.__version__ import __version__
-
-__all__ = ["__version__"]

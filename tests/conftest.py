@@ -1,8 +1,49 @@
-"""Fixtures every test gets: no real AWS configuration, no real home, no shared state dir."""
+"""Fixtures every test gets (no real AWS configuration, no real home, no shared state dir), and the moto
+server on 127.0.0.1 that the tests of AWS calls share: each test gets fresh state and fake credentials."""
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
+
+REGION = "us-east-1"
+ROLE_ARN = "arn:aws:iam::123456789012:role/PipelineRole"
+BUCKET = "modelbuild-test-bucket"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """The URL of a moto server started for this test session (nothing reaches the internet)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint, monkeypatch):
+    """Point every boto3 client at the moto server with fake credentials, on a reset backend."""
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    return moto_endpoint
+
+
+@pytest.fixture
+def clients(aws):
+    """SageMaker and S3 clients on the moto server, with the test bucket created."""
+    from modelbuild.sagemaker_target.aws import make_clients
+
+    made = make_clients()
+    made.s3.create_bucket(Bucket=BUCKET)
+    return made
 
 
 @pytest.fixture(autouse=True)

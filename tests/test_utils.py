@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines._utils import atomic_write, write_text_atomic
+from modelbuild._utils import atomic_write, write_text_atomic
 
 
 def test_writer_interrupted_halfway_leaves_the_old_content_and_no_temp_file(tmp_path):
@@ -24,7 +24,7 @@ def test_write_creates_missing_directories(tmp_path):
 
 def test_new_file_gets_the_mode_open_would_give_and_an_old_file_keeps_its_mode(tmp_path):
 
-    from pipelines import _utils
+    from modelbuild import _utils
 
     umask = _utils._UMASK
     _utils._UMASK = 0o022

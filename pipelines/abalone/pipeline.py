@@ -6,7 +6,9 @@
                                                          .
                                                           . MSEAbaloneThresholdExceeded (Fail)
 
-Implements `get_pipeline(**kwargs) -> Pipeline`. Every container path lives in this module and
+Implements `get_pipeline(**kwargs) -> Pipeline`. Each step is made by a small builder function below
+(`preprocess_step`, `train_step`, ...) and `get_pipeline` wires them together: to change a step, change
+its builder; to add one, write a builder and wire it in. Every container path lives in this module and
 reaches the step scripts as a command-line argument, so the scripts run unchanged on SageMaker,
 under modelbuild's local engine and on a laptop.
 """
@@ -14,11 +16,22 @@ under modelbuild's local engine and on a laptop.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from sagemaker.core.helper.pipeline_variable import PipelineVariable
+    from sagemaker.core.processing import ScriptProcessor
+    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput
+    from sagemaker.core.workflow.functions import JsonGet
+    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
     from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
     from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import ProcessingStep, Step, TrainingStep, TransformStep
+    from sagemaker.serve.model_builder import ModelBuilder
 
 HERE = Path(__file__).resolve().parent
 SAMPLE_DATA = HERE / "data" / "abalone.csv"
@@ -45,6 +58,8 @@ EVALUATE_TEST_DIR = f"{PROCESSING_ROOT}/test"
 EVALUATE_OUTPUT_DIR = f"{PROCESSING_ROOT}/evaluation"
 # preprocess.py writes one subdirectory of its --output-dir per split (see its OUTPUT_SUBDIRS).
 PREPROCESS_OUTPUTS = ("train", "validation", "test", "test-features")
+# evaluate.py writes this file (its REPORT_FILE) into its --output-dir.
+EVALUATION_REPORT = "evaluation.json"
 
 
 def get_session(region: str, default_bucket: str | None) -> PipelineSession:
@@ -91,121 +106,170 @@ def get_pipeline(
         The pipeline; `pipeline.definition()` is what an upsert sends.
     """
     del sagemaker_project_name  # part of the SageMaker project contract, not needed here
-    from sagemaker.core import image_uris
     from sagemaker.core.helper.session_helper import get_execution_role
-    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.core.processing import ScriptProcessor
-    from sagemaker.core.shapes import (
-        ProcessingInput,
-        ProcessingOutput,
-        ProcessingS3Input,
-        ProcessingS3Output,
-        StoppingCondition,
-    )
-    from sagemaker.core.transformer import Transformer
-    from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
-    from sagemaker.core.workflow.functions import Join, JsonGet
-    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
-    from sagemaker.core.workflow.properties import PropertyFile
-    from sagemaker.mlops.workflow.condition_step import ConditionStep
-    from sagemaker.mlops.workflow.fail_step import FailStep
-    from sagemaker.mlops.workflow.model_step import ModelStep
     from sagemaker.mlops.workflow.pipeline import Pipeline
-    from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep, TransformStep
-    from sagemaker.serve.model_builder import ModelBuilder
-    from sagemaker.train import ModelTrainer
-    from sagemaker.train.configs import Compute, InputData
 
     session = sagemaker_session or get_session(region, default_bucket)
     role = role or get_execution_role(session)
-    bucket = session.default_bucket()
+    params = pipeline_parameters(session, base_job_prefix)
+    sklearn_image = image_uri("sklearn", SKLEARN_VERSION, region, processing_instance_type)
+    xgboost_image = image_uri("xgboost", XGBOOST_VERSION, region, training_instance_type)
 
-    sample_data_uri = session.upload_data(str(SAMPLE_DATA), bucket=bucket, key_prefix=f"{base_job_prefix}/data")
-    processing_instance_count = ParameterInteger(name="ProcessingInstanceCount", default_value=1)
-    model_approval_status = ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval")
-    input_data = ParameterString(name="InputDataUrl", default_value=sample_data_uri)
-    mse_threshold = ParameterFloat(name="MseThreshold", default_value=6.0)
-
-    sklearn_image = image_uris.retrieve(
-        framework="sklearn", region=region, version=SKLEARN_VERSION, py_version="py3",
-        instance_type=processing_instance_type,
+    step_process = preprocess_step(
+        params.input_data, image=sklearn_image, instance_type=processing_instance_type,
+        instance_count=params.processing_instance_count, base_job_prefix=base_job_prefix, session=session, role=role,
     )
-    xgboost_image = image_uris.retrieve(
-        framework="xgboost", region=region, version=XGBOOST_VERSION, py_version="py3",
-        instance_type=training_instance_type,
+    step_train = train_step(
+        output_uri(step_process, "train"), output_uri(step_process, "validation"), image=xgboost_image,
+        instance_type=training_instance_type, base_job_prefix=base_job_prefix, session=session, role=role,
+    )
+    model_data = step_train.properties.ModelArtifacts.S3ModelArtifacts
+    step_eval, evaluation_report = evaluate_step(
+        model_data, output_uri(step_process, "test"), image=xgboost_image,
+        instance_type=processing_instance_type, base_job_prefix=base_job_prefix, session=session, role=role,
+    )
+    step_register = register_step(
+        model_data, step_eval, image=xgboost_image, model_package_group_name=model_package_group_name,
+        approval_status=params.model_approval_status, inference_instance_type=inference_instance_type,
+        transform_instance_type=transform_instance_type, session=session, role=role,
+    )
+    step_create_model = create_model_step(model_data, image=xgboost_image, session=session, role=role)
+    step_transform = transform_step(
+        step_create_model.properties.ModelName, output_uri(step_process, "test-features"),
+        instance_type=transform_instance_type, base_job_prefix=base_job_prefix, session=session,
+    )
+    mse = reported_mse(step_eval, evaluation_report)
+    step_check = check_mse_step(
+        mse, params.mse_threshold, if_steps=[step_register, step_create_model, step_transform],
+        else_steps=[fail_step(mse, params.mse_threshold)],
     )
 
-    def processing_output(name: str, local_path: str) -> ProcessingOutput:
-        # No S3 URI: the SDK fills in s3://<bucket>/<pipeline>/<step>/<output>, per execution.
-        return ProcessingOutput(
-            output_name=name,
-            s3_output=ProcessingS3Output(s3_uri=local_path, local_path=local_path, s3_upload_mode="EndOfJob"),
-        )
+    # The register, create-model, transform and fail steps join the pipeline through step_check's branches.
+    steps = [step_process, step_train, step_eval, step_check]
+    return Pipeline(name=pipeline_name, parameters=list(params), steps=steps, sagemaker_session=session)
 
-    def processing_input(name: str, source, local_path: str) -> ProcessingInput:
-        return ProcessingInput(
-            input_name=name,
-            s3_input=ProcessingS3Input(
-                s3_uri=source, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File",
-            ),
-        )
 
-    preprocessor = ScriptProcessor(
-        image_uri=sklearn_image,
-        command=["python3"],
-        instance_type=processing_instance_type,
-        instance_count=processing_instance_count,
-        base_job_name=f"{base_job_prefix}/sklearn-abalone-preprocess",
-        sagemaker_session=session,
-        role=role,
+class Parameters(NamedTuple):
+    """The pipeline parameters; every field is declared in the definition, in this order."""
+
+    processing_instance_count: ParameterInteger
+    model_approval_status: ParameterString
+    input_data: ParameterString
+    mse_threshold: ParameterFloat
+
+
+def pipeline_parameters(session: PipelineSession, base_job_prefix: str) -> Parameters:
+    """Make the parameters an execution may override, defaulting the input to the bundled sample data."""
+    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+
+    # The sample data goes to S3 at build time so a fresh project runs without any data of its own.
+    sample_data_uri = session.upload_data(
+        str(SAMPLE_DATA), bucket=session.default_bucket(), key_prefix=f"{base_job_prefix}/data",
     )
-    step_process = ProcessingStep(
+    return Parameters(
+        processing_instance_count=ParameterInteger(name="ProcessingInstanceCount", default_value=1),
+        model_approval_status=ParameterString(name="ModelApprovalStatus", default_value="PendingManualApproval"),
+        input_data=ParameterString(name="InputDataUrl", default_value=sample_data_uri),
+        mse_threshold=ParameterFloat(name="MseThreshold", default_value=6.0),
+    )
+
+
+def image_uri(framework: str, version: str, region: str, instance_type: str) -> str:
+    """Return the URI of the AWS-managed container image of `framework` at `version`."""
+    from sagemaker.core import image_uris
+
+    # Pinned versions, not the SDK's latest: an SDK upgrade must not change the image a step runs in.
+    return image_uris.retrieve(
+        framework=framework, region=region, version=version, py_version="py3", instance_type=instance_type,
+    )
+
+
+def preprocess_step(
+    input_data: PipelineVariable | str,
+    *,
+    image: str,
+    instance_type: str,
+    instance_count: PipelineVariable | int,
+    base_job_prefix: str,
+    session: PipelineSession,
+    role: str,
+) -> ProcessingStep:
+    """Make the processing step that runs preprocess.py: raw CSV in, one output per split out."""
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    processor = script_processor(image, instance_type, instance_count, f"{base_job_prefix}/sklearn-abalone-preprocess",
+                                 session=session, role=role)
+    # With a PipelineSession, run() starts no job: it returns the request the step sends at execution time.
+    return ProcessingStep(
         name="PreprocessAbaloneData",
-        step_args=preprocessor.run(
+        step_args=processor.run(
             code=str(HERE / "preprocess.py"),
             inputs=[processing_input("data", input_data, PREPROCESS_INPUT_DIR)],
             outputs=[processing_output(name, f"{PREPROCESS_OUTPUT_DIR}/{name}") for name in PREPROCESS_OUTPUTS],
             arguments=["--input-dir", PREPROCESS_INPUT_DIR, "--output-dir", PREPROCESS_OUTPUT_DIR],
         ),
     )
-    split_uri = {
-        name: step_process.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
-        for name in PREPROCESS_OUTPUTS
-    }
+
+
+def train_step(
+    train_data: PipelineVariable | str,
+    validation_data: PipelineVariable | str,
+    *,
+    image: str,
+    instance_type: str,
+    base_job_prefix: str,
+    session: PipelineSession,
+    role: str,
+) -> TrainingStep:
+    """Make the training step that fits the built-in XGBoost algorithm on the train and validation splits."""
+    from sagemaker.core.shapes import StoppingCondition
+    from sagemaker.mlops.workflow.steps import TrainingStep
+    from sagemaker.train import ModelTrainer
+    from sagemaker.train.configs import Compute, InputData
 
     trainer = ModelTrainer(
-        training_image=xgboost_image,
-        compute=Compute(instance_type=training_instance_type, instance_count=1),
+        training_image=image,
+        compute=Compute(instance_type=instance_type, instance_count=1),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=TRAINING_MAX_RUNTIME_SECONDS),
         base_job_name=f"{base_job_prefix}-abalone-train",
         hyperparameters=HYPERPARAMETERS,
+        # The built-in algorithm finds its data by channel name: "train", and "validation" for its eval metric.
         input_data_config=[
-            InputData(channel_name=channel, data_source=split_uri[channel], content_type="text/csv")
-            for channel in ("train", "validation")
+            InputData(channel_name="train", data_source=train_data, content_type="text/csv"),
+            InputData(channel_name="validation", data_source=validation_data, content_type="text/csv"),
         ],
         sagemaker_session=session,
         role=role,
     )
-    step_train = TrainingStep(name="TrainAbaloneModel", step_args=trainer.train())
-    model_data = step_train.properties.ModelArtifacts.S3ModelArtifacts
+    return TrainingStep(name="TrainAbaloneModel", step_args=trainer.train())
 
-    evaluator = ScriptProcessor(
-        image_uri=xgboost_image,
-        command=["python3"],
-        instance_type=processing_instance_type,
-        instance_count=1,
-        base_job_name=f"{base_job_prefix}/script-abalone-eval",
-        sagemaker_session=session,
-        role=role,
-    )
-    evaluation_report = PropertyFile(name="AbaloneEvaluationReport", output_name="evaluation", path="evaluation.json")
-    step_eval = ProcessingStep(
+
+def evaluate_step(
+    model_data: PipelineVariable | str,
+    test_data: PipelineVariable | str,
+    *,
+    image: str,
+    instance_type: str,
+    base_job_prefix: str,
+    session: PipelineSession,
+    role: str,
+) -> tuple[ProcessingStep, PropertyFile]:
+    """Make the processing step that runs evaluate.py on the test split, and the PropertyFile of its report."""
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    # `image` needs xgboost (get_pipeline passes the training image): evaluate.py loads the model with it.
+    processor = script_processor(image, instance_type, 1, f"{base_job_prefix}/script-abalone-eval",
+                                 session=session, role=role)
+    # Declaring the report as a PropertyFile is what lets later steps read values out of it (see reported_mse).
+    report = PropertyFile(name="AbaloneEvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
+    step = ProcessingStep(
         name="EvaluateAbaloneModel",
-        step_args=evaluator.run(
+        step_args=processor.run(
             code=str(HERE / "evaluate.py"),
             inputs=[
                 processing_input("model", model_data, EVALUATE_MODEL_DIR),
-                processing_input("test", split_uri["test"], EVALUATE_TEST_DIR),
+                processing_input("test", test_data, EVALUATE_TEST_DIR),
             ],
             outputs=[processing_output("evaluation", EVALUATE_OUTPUT_DIR)],
             arguments=[
@@ -214,64 +278,166 @@ def get_pipeline(
                 "--output-dir", EVALUATE_OUTPUT_DIR,
             ],
         ),
-        property_files=[evaluation_report],
+        property_files=[report],
     )
-    evaluation_uri = Join(
-        on="/",
-        values=[step_eval.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri, "evaluation.json"],
-    )
+    return step, report
 
-    model_builder = ModelBuilder(
-        s3_model_data_url=model_data,
-        image_uri=xgboost_image,
-        sagemaker_session=session,
-        role_arn=role,
-    )
-    step_register = ModelStep(
+
+def register_step(
+    model_data: PipelineVariable | str,
+    step_eval: ProcessingStep,
+    *,
+    image: str,
+    model_package_group_name: str,
+    approval_status: PipelineVariable | str,
+    inference_instance_type: str,
+    transform_instance_type: str,
+    session: PipelineSession,
+    role: str,
+) -> ModelStep:
+    """Make the step that registers the model in the model package group, with its evaluation report as metrics."""
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.mlops.workflow.model_step import ModelStep
+
+    # Attaching the report lets reviewers see the test MSE in the registry before they approve the model.
+    report_uri = Join(on="/", values=[output_uri(step_eval, "evaluation"), EVALUATION_REPORT])
+    return ModelStep(
         name="RegisterAbaloneModel",
-        step_args=model_builder.register(
+        step_args=model_builder(model_data, image=image, session=session, role=role).register(
             model_package_group_name=model_package_group_name,
             content_types=["text/csv"],
             response_types=["text/csv"],
             inference_instances=[inference_instance_type],
             transform_instances=[transform_instance_type],
-            approval_status=model_approval_status,
+            approval_status=approval_status,
             model_metrics=ModelMetrics(
-                model_statistics=MetricsSource(content_type="application/json", s3_uri=evaluation_uri),
+                model_statistics=MetricsSource(content_type="application/json", s3_uri=report_uri),
             ),
         ),
     )
-    step_create_model = ModelStep(name="CreateAbaloneModel", step_args=model_builder.build())
+
+
+def create_model_step(
+    model_data: PipelineVariable | str, *, image: str, session: PipelineSession, role: str,
+) -> ModelStep:
+    """Make the step that creates a SageMaker model from the trained artifacts, for the batch transform."""
+    from sagemaker.mlops.workflow.model_step import ModelStep
+
+    return ModelStep(
+        name="CreateAbaloneModel",
+        step_args=model_builder(model_data, image=image, session=session, role=role).build(),
+    )
+
+
+def transform_step(
+    model_name: PipelineVariable | str,
+    data: PipelineVariable | str,
+    *,
+    instance_type: str,
+    base_job_prefix: str,
+    session: PipelineSession,
+) -> TransformStep:
+    """Make the batch transform step that predicts `data` (CSV, one record a line) with the model `model_name`."""
+    from sagemaker.core.transformer import Transformer
+    from sagemaker.mlops.workflow.steps import TransformStep
 
     transformer = Transformer(
-        model_name=step_create_model.properties.ModelName,
-        instance_type=transform_instance_type,
+        model_name=model_name,
+        instance_type=instance_type,
         instance_count=1,
         accept="text/csv",
         assemble_with="Line",
         base_transform_job_name=f"{base_job_prefix}-abalone-transform",
         sagemaker_session=session,
     )
-    step_transform = TransformStep(
+    return TransformStep(
         name="TransformAbaloneTest",
-        step_args=transformer.transform(data=split_uri["test-features"], content_type="text/csv", split_type="Line"),
+        step_args=transformer.transform(data=data, content_type="text/csv", split_type="Line"),
     )
 
-    mse = JsonGet(step_name=step_eval.name, property_file=evaluation_report, json_path="regression_metrics.mse.value")
-    step_fail = FailStep(
+
+def fail_step(mse: JsonGet, mse_threshold: PipelineVariable | float) -> FailStep:
+    """Make the step that fails the execution, naming the test MSE and the threshold it exceeded."""
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.mlops.workflow.fail_step import FailStep
+
+    return FailStep(
         name="MSEAbaloneThresholdExceeded",
         error_message=Join(on=" ", values=["Execution failed: test MSE", mse, "is above the threshold", mse_threshold]),
     )
-    step_check = ConditionStep(
+
+
+def check_mse_step(
+    mse: JsonGet, mse_threshold: PipelineVariable | float, *, if_steps: list[Step], else_steps: list[Step],
+) -> ConditionStep:
+    """Make the condition step that runs `if_steps` when the test MSE is at most the threshold, else `else_steps`."""
+    from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+
+    return ConditionStep(
         name="CheckMSEAbaloneEvaluation",
         conditions=[ConditionLessThanOrEqualTo(left=mse, right=mse_threshold)],
-        if_steps=[step_register, step_create_model, step_transform],
-        else_steps=[step_fail],
+        if_steps=if_steps,
+        else_steps=else_steps,
     )
 
-    return Pipeline(
-        name=pipeline_name,
-        parameters=[processing_instance_count, model_approval_status, input_data, mse_threshold],
-        steps=[step_process, step_train, step_eval, step_check],
+
+def reported_mse(step_eval: ProcessingStep, report: PropertyFile) -> JsonGet:
+    """Return the test MSE that evaluate.py writes to its report, as a value read at execution time."""
+    from sagemaker.core.workflow.functions import JsonGet
+
+    return JsonGet(step_name=step_eval.name, property_file=report, json_path="regression_metrics.mse.value")
+
+
+def model_builder(
+    model_data: PipelineVariable | str, *, image: str, session: PipelineSession, role: str,
+) -> ModelBuilder:
+    """Return a ModelBuilder that serves `model_data` with `image`; the register and create-model steps use it."""
+    from sagemaker.serve.model_builder import ModelBuilder
+
+    return ModelBuilder(s3_model_data_url=model_data, image_uri=image, sagemaker_session=session, role_arn=role)
+
+
+def script_processor(
+    image: str, instance_type: str, instance_count: PipelineVariable | int, base_job_name: str, *,
+    session: PipelineSession, role: str,
+) -> ScriptProcessor:
+    """Return a processor that runs a Python script with `python3` in `image`."""
+    from sagemaker.core.processing import ScriptProcessor
+
+    return ScriptProcessor(
+        image_uri=image,
+        command=["python3"],
+        instance_type=instance_type,
+        instance_count=instance_count,
+        base_job_name=base_job_name,
         sagemaker_session=session,
+        role=role,
+    )
+
+
+def output_uri(step: ProcessingStep, output_name: str) -> PipelineVariable:
+    """Return the S3 URI of a processing step's output, resolved when the execution runs."""
+    return step.properties.ProcessingOutputConfig.Outputs[output_name].S3Output.S3Uri
+
+
+def processing_output(name: str, local_path: str) -> ProcessingOutput:
+    """Return a processing output that uploads `local_path` when the job ends."""
+    from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
+
+    # No S3 URI: the SDK fills in s3://<bucket>/<pipeline>/<step>/<output>, per execution.
+    return ProcessingOutput(
+        output_name=name,
+        s3_output=ProcessingS3Output(s3_uri=local_path, local_path=local_path, s3_upload_mode="EndOfJob"),
+    )
+
+
+def processing_input(name: str, source: PipelineVariable | str, local_path: str) -> ProcessingInput:
+    """Return a processing input that downloads the S3 prefix `source` to `local_path` before the job starts."""
+    from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input
+
+    return ProcessingInput(
+        input_name=name,
+        s3_input=ProcessingS3Input(s3_uri=source, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"),
     )

@@ -1,7 +1,7 @@
-"""Add what comes from the installed modelbuild: the runtime package and the pipeline module."""
+"""Add the project's pipeline module: modelbuild's reference pipeline, renamed."""
 
 import json
 
-from pipelines.scaffold.hooks import post_gen_project
+from modelbuild.scaffold.hooks import post_gen_project
 
 post_gen_project(json.loads(r"""{{ cookiecutter | jsonify }}"""))

@@ -3,8 +3,8 @@
 import json
 import sys
 
-from pipelines.errors import UsageError
-from pipelines.scaffold.hooks import pre_gen_project
+from modelbuild.errors import UsageError
+from modelbuild.scaffold.hooks import pre_gen_project
 
 try:
     pre_gen_project(json.loads(r"""{{ cookiecutter | jsonify }}"""))

@@ -1,7 +1,8 @@
 """Packaging for {{ cookiecutter.project_name }} (import package `pipelines`, as in the SageMaker seed).
 
-The requirements, Python versions and console scripts are those of modelbuild
-{{ modelbuild.version }}, whose runtime this project carries in `pipelines/` (see README.md).
+This project depends on modelbuild (the CLI, the local engine and the SageMaker target) and pins the
+SageMaker SDK exactly, so its pipeline definition is reproducible. Install modelbuild from your
+package index, a wheel or a git URL (see README.md).
 """
 
 import setuptools
@@ -10,7 +11,8 @@ with open("README.md") as f:
     readme = f.read()
 
 required_packages = [
-{%- for requirement in modelbuild.requirements %}
+    "{{ modelbuild.requirement }}",
+{%- for requirement in modelbuild.sdk_requirements %}
     "{{ requirement }}",
 {%- endfor %}
 ]
@@ -29,17 +31,10 @@ setuptools.setup(
     long_description=readme,
     long_description_content_type="text/markdown",
     author="{{ cookiecutter.author }}",
-    # Namespace-aware: every directory of the runtime is a package, with or without __init__.py.
+    # Namespace-aware, so the sample data directory (no __init__.py) ships too.
     packages=setuptools.find_namespace_packages(include=["pipelines", "pipelines.*"]),
     include_package_data=True,
     python_requires="{{ modelbuild.python_requires }}",
     install_requires=required_packages,
     extras_require=extras,
-    entry_points={
-        "console_scripts": [
-{%- for script in modelbuild.console_scripts %}
-            "{{ script }}",
-{%- endfor %}
-        ]
-    },
 )

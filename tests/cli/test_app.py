@@ -6,9 +6,9 @@ import sys
 import typer
 from typer.testing import CliRunner
 
-from pipelines import __version__
-from pipelines.cli.app import app
-from pipelines.errors import DefinitionError, ExitCode
+from modelbuild import __version__
+from modelbuild.cli.app import app
+from modelbuild.errors import DefinitionError, ExitCode
 
 runner = CliRunner()
 
@@ -31,7 +31,7 @@ def test_help_and_version_do_not_import_the_sagemaker_sdk():
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from pipelines.cli.app import app\n"
+        "from modelbuild.cli.app import app\n"
         "for args in (['--help'], ['--version'], ['get-definition', '--help']):\n"
         "    assert CliRunner().invoke(app, args).exit_code == 0\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sagemaker', 'boto3', 'xgboost', 'sklearn'))\n"
@@ -43,7 +43,7 @@ def test_help_and_version_do_not_import_the_sagemaker_sdk():
 
 def _failing_app(error: BaseException) -> typer.Typer:
     """A copy of the real group with one extra command that raises `error`."""
-    from pipelines.cli.errors import ModelbuildGroup
+    from modelbuild.cli.errors import ModelbuildGroup
 
     test_app = typer.Typer(cls=ModelbuildGroup)
 

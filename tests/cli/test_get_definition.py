@@ -1,15 +1,16 @@
 """`modelbuild get-definition` and the seed's `get-pipeline-definition`: one implementation, two spellings."""
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import get_pipeline_definition
-from pipelines.cli.app import app
-from pipelines.errors import ExitCode
+from modelbuild import get_pipeline_definition
+from modelbuild.cli.app import app
+from modelbuild.errors import ExitCode
 
 runner = CliRunner()
 UPLOADS = {"s3://bucket/code/abc/preprocess.py": b"print('preprocessing')\n"}
@@ -20,14 +21,14 @@ DEFINITION = {"Version": "2020-12-01", "Steps": [{"Name": "A", "Type": "Fail", "
 def build():
     """The core mocked: build_definition returns a tiny definition."""
     built = SimpleNamespace(text=json.dumps(DEFINITION), definition=DEFINITION, uploads=UPLOADS)
-    with mock.patch("pipelines.definition.build.build_definition", return_value=built) as patched:
+    with mock.patch("modelbuild.definition.build.build_definition", return_value=built) as patched:
         yield patched
 
 
-def test_defaults_to_the_reference_pipeline(build):
+def test_without_a_module_name_the_core_takes_the_projects_default(build):
     result = runner.invoke(app, ["get-definition"])
     assert result.exit_code == ExitCode.OK, result.output
-    build.assert_called_once_with("pipelines.abalone.pipeline", {})
+    build.assert_called_once_with(None, {})
     assert json.loads(result.stdout) == DEFINITION
 
 
@@ -101,7 +102,7 @@ def test_unknown_module_is_a_usage_error_with_a_suggestion():
     result = runner.invoke(app, ["get-definition", "-n", "pipelines.abalone.pipelin"])
     assert result.exit_code == ExitCode.USAGE
     assert result.stderr.splitlines() == [
-        "Error: No module named 'pipelines.abalone.pipelin'",
+        f"Error: No module named 'pipelines.abalone.pipelin' in {Path.cwd()}",
         "Hint: Did you mean 'pipelines.abalone.pipeline'?",
     ]
 

@@ -10,11 +10,11 @@ from unittest import mock
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli.app import app
-from pipelines.errors import ExitCode
-from pipelines.local.registry import ModelRegistry
-from pipelines.local.scheduler import StepEvent
-from pipelines.local.state import open_state
+from modelbuild.cli.app import app
+from modelbuild.errors import ExitCode
+from modelbuild.local.registry import ModelRegistry
+from modelbuild.local.scheduler import StepEvent
+from modelbuild.local.state import open_state
 
 runner = CliRunner()
 CHECK_ONLY = {"Version": "2020-12-01", "Parameters": [{"Name": "Go", "Type": "Boolean", "DefaultValue": True}],
@@ -37,11 +37,14 @@ def record(status: str = "Succeeded", reason: str | None = None) -> SimpleNamesp
                            to_json=lambda: {"id": "abc123"})
 
 
+SOURCE = SimpleNamespace(module_file="/project/pipelines/abalone/pipeline.py")
+
+
 @pytest.fixture
 def engine():
-    """The core mocked: load_source and run_pipeline of pipelines.local.engine."""
-    with mock.patch("pipelines.local.engine.load_source", return_value="SOURCE") as load, \
-            mock.patch("pipelines.local.engine.run_pipeline", return_value=record()) as run:
+    """The core mocked: load_source and run_pipeline of modelbuild.local.engine."""
+    with mock.patch("modelbuild.local.engine.load_source", return_value=SOURCE) as load, \
+            mock.patch("modelbuild.local.engine.run_pipeline", return_value=record()) as run:
         yield SimpleNamespace(load=load, run=run)
 
 
@@ -50,8 +53,8 @@ def test_run_local_hands_the_options_to_the_engine(engine, tmp_path):
                                  "--steps", "A, B", "--state-dir", str(tmp_path)])
 
     assert result.exit_code == ExitCode.OK, result.output
-    engine.load.assert_called_once_with(Path("d.json"), "pipelines.abalone.pipeline", {})
-    engine.run.assert_called_once_with("SOURCE", {"Go": "false"}, state_dir=tmp_path, max_parallel=2, resume=None,
+    engine.load.assert_called_once_with(Path("d.json"), None, {})
+    engine.run.assert_called_once_with(SOURCE, {"Go": "false"}, state_dir=tmp_path, max_parallel=2, resume=None,
                                        steps=("A", "B"), on_event=mock.ANY, cache_by_default=True)
 
 
@@ -66,7 +69,7 @@ def test_local_is_the_default_target(engine):
     result = runner.invoke(app, ["run"])
 
     assert result.exit_code == ExitCode.OK, result.output
-    engine.load.assert_called_once_with(None, "pipelines.abalone.pipeline", {})
+    engine.load.assert_called_once_with(None, None, {})
 
 
 def test_a_failed_execution_exits_execution_failed_with_the_resume_command(engine, tmp_path):
@@ -91,6 +94,7 @@ def test_json_prints_one_line_per_event_then_the_summary(engine):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(line["event"], line.get("status")) for line in lines] == [
         ("step", "Executing"), ("step", "Succeeded"), ("summary", None)]
+    assert lines[-1]["module_file"] == SOURCE.module_file  # which file the run was built from
 
 
 def test_a_real_run_then_executions_list_and_show(definition_file, tmp_path):
@@ -243,7 +247,7 @@ def test_executions_list_filters_by_pipeline_name(definition_file, tmp_path):
 
 
 def test_a_terminal_gets_the_live_table_instead_of_event_lines(engine):
-    from pipelines.local.scheduler import StepEvent
+    from modelbuild.local.scheduler import StepEvent
 
     def run(source, parameters, *, on_event, **_):
         on_event(StepEvent("abc123", "Check", "Condition", "Executing", 1.0))
@@ -251,7 +255,7 @@ def test_a_terminal_gets_the_live_table_instead_of_event_lines(engine):
         return record()
 
     engine.run.side_effect = run
-    with mock.patch("pipelines.cli.render.sys") as fake_sys:
+    with mock.patch("modelbuild.cli.render.sys") as fake_sys:
         fake_sys.stdout.isatty.return_value = True
         live = runner.invoke(app, ["run", "--local"])
     plain = runner.invoke(app, ["run", "--local"])

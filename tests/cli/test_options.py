@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipelines.cli.options import parse_kwargs, parse_parameters, parse_tags
-from pipelines.errors import ExitCode, UsageError
+from modelbuild.cli.options import parse_kwargs, parse_parameters, parse_tags
+from modelbuild.errors import ExitCode, UsageError
 
 
 def test_kwargs_accept_json_literals_the_seed_rejected():

@@ -9,13 +9,13 @@ from unittest import mock
 import pytest
 from typer.testing import CliRunner
 
-from pipelines import run_pipeline
-from pipelines.cli.app import app
-from pipelines.definition.diff import DefinitionDiff, FieldChange, StepDiff
-from pipelines.errors import ExecutionTimeoutError, ExitCode
-from pipelines.sagemaker_target.executions import ExecutionSummary, StepState
-from pipelines.sagemaker_target.run import StartedExecution
-from pipelines.sagemaker_target.watch import ExecutionFinished, StepTransition
+from modelbuild import run_pipeline
+from modelbuild.cli.app import app
+from modelbuild.definition.diff import DefinitionDiff, FieldChange, StepDiff
+from modelbuild.errors import ExecutionTimeoutError, ExitCode
+from modelbuild.sagemaker_target.executions import ExecutionSummary, StepState
+from modelbuild.sagemaker_target.run import StartedExecution
+from modelbuild.sagemaker_target.watch import ExecutionFinished, StepTransition
 
 runner = CliRunner()
 ROLE = "arn:aws:iam::123456789012:role/PipelineRole"
@@ -29,13 +29,13 @@ TRAIN_JOB = "arn:aws:sagemaker:eu-west-1:123456789012:training-job/t1"
 
 @pytest.fixture
 def start():
-    with mock.patch("pipelines.sagemaker_target.run.run_on_sagemaker", return_value=STARTED) as patched:
+    with mock.patch("modelbuild.sagemaker_target.run.run_on_sagemaker", return_value=STARTED) as patched:
         yield patched
 
 
 @pytest.fixture
 def clients():
-    with mock.patch("pipelines.sagemaker_target.aws.make_clients") as patched:
+    with mock.patch("modelbuild.sagemaker_target.aws.make_clients") as patched:
         yield patched.return_value
 
 
@@ -47,7 +47,7 @@ def watching(*events):
                 raise event
             yield event
 
-    return mock.patch("pipelines.sagemaker_target.watch.watch_execution", side_effect=watch)
+    return mock.patch("modelbuild.sagemaker_target.watch.watch_execution", side_effect=watch)
 
 
 def finished(status, *steps, reason=None):
@@ -68,7 +68,7 @@ def test_run_passes_every_option_to_the_core_and_prints_the_arn_and_console_link
 
     assert result.exit_code == ExitCode.OK, result.output
     start.assert_called_once_with(
-        "pipelines.abalone.pipeline", {"region": "eu-west-1"}, ROLE, description="abalone",
+        None, {"region": "eu-west-1"}, ROLE, description="abalone",
         tags=({"Key": "team", "Value": "ml"},), parameters={"ModelApprovalStatus": "Approved"},
         execution_name="nightly", execution_description="from CI", max_parallel_steps=2,
     )
@@ -149,8 +149,8 @@ def test_ctrl_c_says_the_execution_keeps_running_and_how_to_stop_it(start, clien
 
 
 def test_ctrl_c_at_a_terminal_offers_to_stop_the_execution(start, clients):
-    with watching(KeyboardInterrupt()), mock.patch("pipelines.cli.sagemaker_target.interactive", return_value=True), \
-            mock.patch("pipelines.sagemaker_target.executions.stop_execution") as stop:
+    with watching(KeyboardInterrupt()), mock.patch("modelbuild.cli.sagemaker_target.interactive", return_value=True), \
+            mock.patch("modelbuild.sagemaker_target.executions.stop_execution") as stop:
         result = runner.invoke(app, ["run", "--target", "sagemaker", "--role-arn", ROLE, "--wait"], input="y\n")
 
     assert result.exit_code == ExitCode.INTERRUPTED
@@ -183,7 +183,7 @@ def test_run_pipeline_exits_with_the_executions_outcome(start, clients):
 
 
 def test_executions_list_needs_a_pipeline_name_and_names_the_candidates(clients):
-    with mock.patch("pipelines.sagemaker_target.executions.list_pipeline_names", return_value=["A", "B"]):
+    with mock.patch("modelbuild.sagemaker_target.executions.list_pipeline_names", return_value=["A", "B"]):
         result = runner.invoke(app, ["executions", "list", "--target", "sagemaker"])
 
     assert result.exit_code == ExitCode.USAGE
@@ -192,7 +192,7 @@ def test_executions_list_needs_a_pipeline_name_and_names_the_candidates(clients)
 
 def test_executions_list_says_when_the_region_has_no_pipelines(clients):
     clients.region = "eu-west-1"
-    with mock.patch("pipelines.sagemaker_target.executions.list_pipeline_names", return_value=[]):
+    with mock.patch("modelbuild.sagemaker_target.executions.list_pipeline_names", return_value=[]):
         result = runner.invoke(app, ["executions", "list", "--target", "sagemaker"])
 
     assert result.exit_code == ExitCode.USAGE
@@ -209,7 +209,7 @@ def test_timeout_without_wait_is_refused(start):
 
 def test_executions_list_prints_the_core_summaries(clients):
     summaries = [ExecutionSummary(ARN, "Failed", T0, "nightly", failure_reason="Step Train failed")]
-    with mock.patch("pipelines.sagemaker_target.executions.list_executions", return_value=summaries) as listed:
+    with mock.patch("modelbuild.sagemaker_target.executions.list_executions", return_value=summaries) as listed:
         result = runner.invoke(app, ["executions", "list", "--target", "sagemaker", "--pipeline-name", "P",
                                      "--limit", "5", "--json"])
 
@@ -220,9 +220,9 @@ def test_executions_list_prints_the_core_summaries(clients):
 
 def test_executions_show_uses_the_arns_region(clients):
     summary = ExecutionSummary(ARN, "Succeeded", T0, parameters=(("MseThreshold", "6.0"),))
-    with mock.patch("pipelines.sagemaker_target.executions.describe_execution", return_value=summary), \
-            mock.patch("pipelines.sagemaker_target.executions.list_steps", return_value=[train("Succeeded")]), \
-            mock.patch("pipelines.sagemaker_target.aws.make_clients") as make:
+    with mock.patch("modelbuild.sagemaker_target.executions.describe_execution", return_value=summary), \
+            mock.patch("modelbuild.sagemaker_target.executions.list_steps", return_value=[train("Succeeded")]), \
+            mock.patch("modelbuild.sagemaker_target.aws.make_clients") as make:
         result = runner.invoke(app, ["executions", "show", ARN])
 
     assert result.exit_code == ExitCode.OK, result.output
@@ -231,7 +231,7 @@ def test_executions_show_uses_the_arns_region(clients):
 
 
 def test_executions_stop_asks_the_core_to_stop(clients):
-    with mock.patch("pipelines.sagemaker_target.executions.stop_execution") as stop:
+    with mock.patch("modelbuild.sagemaker_target.executions.stop_execution") as stop:
         result = runner.invoke(app, ["executions", "stop", ARN])
 
     assert result.exit_code == ExitCode.OK, result.output
@@ -273,7 +273,9 @@ def test_validate_json_prints_the_problems(definition_file):
     result = runner.invoke(app, ["validate", "--definition", str(definition_file), "--target", "sagemaker", "--json"])
 
     assert result.exit_code == ExitCode.DEFINITION_INVALID
-    assert [problem["path"] for problem in json.loads(result.stdout)] == ["RoleArn"]
+    report = json.loads(result.stdout)
+    assert [problem["path"] for problem in report["problems"]] == ["RoleArn"]
+    assert report["definition_file"] == str(definition_file) and report["module_file"] is None
 
 
 @pytest.mark.parametrize("fmt, expected", [("text", "└── Second [Fail]"), ("mermaid", "s0 --> s1"),
@@ -287,7 +289,7 @@ def test_graph_prints_the_chosen_format(definition_file, fmt, expected):
 
 def test_graph_builds_the_module_when_no_file_is_given(definition_file):
     built = mock.Mock(definition=json.loads(definition_file.read_text()), pipeline_name="Two")
-    with mock.patch("pipelines.definition.build.build_definition", return_value=built) as build:
+    with mock.patch("modelbuild.definition.build.build_definition", return_value=built) as build:
         result = runner.invoke(app, ["graph", "-n", "my.module", "--kwargs", '{"region": "eu-west-1"}'])
 
     build.assert_called_once_with("my.module", {"region": "eu-west-1"})
@@ -299,15 +301,16 @@ CHANGED = DefinitionDiff(steps=(StepDiff("Train", "changed", "Training", (FieldC
 
 @pytest.mark.parametrize("difference, code", [(CHANGED, ExitCode.FAILURE), (DefinitionDiff(), ExitCode.OK)])
 def test_diff_exit_code_says_whether_an_upsert_would_change_anything(difference, code):
-    with mock.patch("pipelines.sagemaker_target.run.diff_with_deployed", return_value=("P", difference)) as diff:
+    deployed = ("P", difference, "pipeline.py")
+    with mock.patch("modelbuild.sagemaker_target.run.diff_with_deployed", return_value=deployed) as diff:
         result = runner.invoke(app, ["diff", "--role-arn", ROLE, "--exit-code"])
 
     assert result.exit_code == code, result.output
-    diff.assert_called_once_with("pipelines.abalone.pipeline", {}, ROLE, None)
+    diff.assert_called_once_with(None, {}, ROLE, None)
 
 
 def test_diff_groups_the_changes_by_step():
-    with mock.patch("pipelines.sagemaker_target.run.diff_with_deployed", return_value=("P", CHANGED)):
+    with mock.patch("modelbuild.sagemaker_target.run.diff_with_deployed", return_value=("P", CHANGED, "pipeline.py")):
         result = runner.invoke(app, ["diff", "--role-arn", ROLE])
 
     assert result.exit_code == ExitCode.OK, result.output
@@ -348,7 +351,7 @@ def test_the_buildspec_runs_the_reference_pipeline_on_sagemaker_and_waits(start,
 
     assert result.exit_code == ExitCode.OK, result.output
     (module, kwargs, role), options = start.call_args
-    assert (module, role) == ("pipelines.abalone.pipeline", ROLE)
+    assert (module, role) == (None, ROLE)  # the module setup.cfg names
     assert kwargs == {
         "region": "eu-west-1", "role": ROLE, "default_bucket": "artifacts", "pipeline_name": "abalone-p-123",
         "model_package_group_name": "abalone-p-123", "base_job_prefix": "abalone-p-123",

@@ -15,7 +15,7 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sklearn:1.2-1"
 
 @functools.cache
 def _reference():
-    from pipelines.definition.build import build_definition
+    from modelbuild.definition.build import build_definition
 
     return build_definition("pipelines.abalone.pipeline", {"region": "us-east-1"})
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.definition.build import build_definition
-from pipelines.definition.offline import DEFAULT_REGION, PLACEHOLDER_ROLE, placeholder_bucket, resolve_region
-from pipelines.definition.service_model import JOB_APIS, argument_problems, property_problem
-from pipelines.errors import DefinitionError, ModuleLoadError, UsageError
+from modelbuild.definition.build import build_definition
+from modelbuild.definition.offline import DEFAULT_REGION, PLACEHOLDER_ROLE, placeholder_bucket, resolve_region
+from modelbuild.definition.service_model import JOB_APIS, argument_problems, property_problem
+from modelbuild.errors import DefinitionError, ModuleLoadError, UsageError
 
 GOLDEN = Path(__file__).parent / "golden" / "abalone-us-east-1.json"
 UPDATE_GOLDEN_ENV = "MODELBUILD_UPDATE_GOLDEN"
@@ -202,8 +202,9 @@ for thread in threading.enumerate():  # background threads (telemetry) get their
 print(json.dumps({"attempts": attempts, "steps": len(built.definition["Steps"])}))
 """
 BUILD = (
-    "from pipelines.definition.build import build_definition\n"
-    "built = build_definition('pipelines.abalone.pipeline', {})"
+    "from modelbuild.definition.build import build_definition\n"
+    "from modelbuild.definition.project import find_project\n"
+    f"built = build_definition('pipelines.abalone.pipeline', {{}}, find_project({str(Path(__file__).parents[2])!r}))"
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from pipelines.definition.diff import FieldChange, diff_definitions
+from modelbuild.definition.diff import FieldChange, diff_definitions
 from tests.definition.conftest import ROLE_ARN
 
 

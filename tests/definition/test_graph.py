@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from pipelines.definition.diff import flatten_steps
-from pipelines.definition.dsl import parse_definition
-from pipelines.definition.graph import edges, render_graph
-from pipelines.errors import DefinitionError
+from modelbuild.definition.diff import flatten_steps
+from modelbuild.definition.dsl import parse_definition
+from modelbuild.definition.graph import edges, render_graph
+from modelbuild.errors import DefinitionError
 
 
 def fail(name: str, depends_on: list[str] = ()) -> dict:

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from pipelines.definition.offline import PLACEHOLDER_ROLE
-from pipelines.definition.validate import Problem, raise_for_problems, validate_definition
-from pipelines.errors import DefinitionError, ExitCode
+from modelbuild.definition.offline import PLACEHOLDER_ROLE
+from modelbuild.definition.validate import Problem, raise_for_problems, validate_definition
+from modelbuild.errors import DefinitionError, ExitCode
 from tests.definition.conftest import ROLE_ARN
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from pipelines.local.engine import PipelineSource, run_pipeline
-from pipelines.local.state import StateDir
-from pipelines.local.store import ObjectStore
+from modelbuild.local.engine import PipelineSource, run_pipeline
+from modelbuild.local.state import StateDir
+from modelbuild.local.store import ObjectStore
 
 BUCKET = "s3://bucket"
 CODE_DIR = "/opt/ml/processing/input/code"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pipelines.local.engine import load_source, run_pipeline
-from pipelines.local.records import CACHED, FAILED, SKIPPED, SUCCEEDED
-from pipelines.local.registry import list_model_packages
+from modelbuild.local.engine import load_source, run_pipeline
+from modelbuild.local.records import CACHED, FAILED, SKIPPED, SUCCEEDED
+from modelbuild.local.registry import list_model_packages
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.definition.dsl import StepSpec
-from pipelines.errors import DefinitionError
-from pipelines.local.cache import max_age, parse_duration
-from pipelines.local.records import CACHED, SUCCEEDED
+from modelbuild.definition.dsl import StepSpec
+from modelbuild.errors import DefinitionError
+from modelbuild.local.cache import max_age, parse_duration
+from modelbuild.local.records import CACHED, SUCCEEDED
 from tests.local.conftest import code_uri, definition, output_of, parameter, processing, statuses, step_output
 
 DATA = "s3://bucket/data/value.txt"

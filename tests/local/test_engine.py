@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.local.records import FAILED, SKIPPED, SUCCEEDED
+from modelbuild.local.records import FAILED, SKIPPED, SUCCEEDED
 from tests.local.conftest import condition, definition, fail, output_of, parameter, processing, statuses, step_output
 
 

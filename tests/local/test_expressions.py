@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pipelines.local.expressions import ExpressionError, Resolver, property_path
-from pipelines.local.records import SKIPPED, SUCCEEDED
+from modelbuild.local.expressions import ExpressionError, Resolver, property_path
+from modelbuild.local.records import SKIPPED, SUCCEEDED
 from tests.local.conftest import condition, definition, parameter, processing, statuses
 
 REPORT_URI = "s3://bucket/eval/report.json"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.errors import UsageError
-from pipelines.local.records import FAILED, REUSED, SUCCEEDED, ExecutionLog, get_execution, list_executions
-from pipelines.local.registry import list_model_packages
+from modelbuild.errors import UsageError
+from modelbuild.local.records import FAILED, REUSED, SUCCEEDED, ExecutionLog, get_execution, list_executions
+from modelbuild.local.registry import list_model_packages
 from tests.local.conftest import code_uri, definition, output_of, processing, statuses, step_output
 
 
@@ -127,7 +127,7 @@ REGISTERING = definition(
 def test_two_runs_at_once_share_one_state_dir(workspace, tmp_path):
     definition_file = tmp_path / "registering.json"
     definition_file.write_text(json.dumps(REGISTERING))
-    command = [sys.executable, "-c", "from pipelines.cli.app import main; main()", "run", "--local", "--json",
+    command = [sys.executable, "-c", "from modelbuild.cli.app import main; main()", "run", "--local", "--json",
                "--definition", str(definition_file), "--state-dir", str(workspace.root)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
@@ -165,7 +165,7 @@ def test_a_killed_run_publishes_no_output_and_is_marked_failed_on_the_next_start
     definition_file.write_text(json.dumps(definition(processing("Slow", "write_then_wait", args=["2"]))))
     workspace.put(code_uri("write_then_wait"), "import pathlib, sys, time\n"
                   "pathlib.Path(sys.argv[2], 'value.txt').write_text('1')\ntime.sleep(float(sys.argv[3]))\n")
-    command = [sys.executable, "-c", "from pipelines.cli.app import main; main()", "run", "--local", "--json",
+    command = [sys.executable, "-c", "from modelbuild.cli.app import main; main()", "run", "--local", "--json",
                "--definition", str(definition_file), "--state-dir", str(workspace.root)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True) as run:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.local.records import FAILED, SUCCEEDED
-from pipelines.local.retry import retry_delay
+from modelbuild.local.records import FAILED, SUCCEEDED
+from modelbuild.local.retry import retry_delay
 from tests.local.conftest import definition, processing
 
 KILLED = "SageMaker.JOB_INTERNAL_ERROR"
@@ -48,7 +48,7 @@ def test_a_non_zero_exit_is_the_jobs_own_error_and_not_retried(workspace):
 
 def test_retries_wait_the_interval_times_the_backoff(workspace, tmp_path, monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr("pipelines.local.scheduler.time.sleep", waits.append)
+    monkeypatch.setattr("modelbuild.local.scheduler.time.sleep", waits.append)
     policy = {"ExceptionType": [KILLED], "IntervalSeconds": 3, "BackoffRate": 2.0, "MaxAttempts": 1}
     pipeline = definition(processing("Flaky", "killed_once", args=[str(tmp_path / "marker")], RetryPolicies=[policy]))
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.local.records import FAILED, SUCCEEDED
-from pipelines.local.registry import get_model_package, list_model_packages, set_approval_status
-from pipelines.local.scheduler import job_name
-from pipelines.local.steps import UnsupportedStepError
+from modelbuild.local.records import FAILED, SUCCEEDED
+from modelbuild.local.registry import get_model_package, list_model_packages, set_approval_status
+from modelbuild.local.scheduler import job_name
+from modelbuild.local.steps import UnsupportedStepError
 from tests.local.conftest import definition, parameter, processing, statuses
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"

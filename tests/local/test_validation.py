@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.errors import BadParameterValueError, DefinitionError, ExitCode, UnknownStepError
-from pipelines.local.engine import MissingInputError
-from pipelines.local.records import list_executions
-from pipelines.local.steps import UnsupportedStepError
-from pipelines.local.store import ObjectStore, StorePathError
+from modelbuild.errors import BadParameterValueError, DefinitionError, ExitCode, UnknownStepError
+from modelbuild.local.engine import MissingInputError
+from modelbuild.local.records import list_executions
+from modelbuild.local.steps import UnsupportedStepError
+from modelbuild.local.store import ObjectStore, StorePathError
 from tests.local.conftest import definition, output_of, parameter, processing
 
 

@@ -1,50 +1,16 @@
-"""A moto server on 127.0.0.1 for the whole session; each test gets fresh state and fake credentials."""
+"""Fakes and fixtures of the SageMaker target's tests (the moto server itself is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-REGION = "us-east-1"
-ROLE_ARN = "arn:aws:iam::123456789012:role/PipelineRole"
-BUCKET = "modelbuild-test-bucket"
+from tests.conftest import BUCKET, REGION, ROLE_ARN  # noqa: F401 (tests import them from here)
 
-
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """The URL of a moto server started for this test session (nothing reaches the internet)."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def aws(moto_endpoint, monkeypatch):
-    """Point every boto3 client at the moto server with fake credentials, on a reset backend."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request).close()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", REGION)
-    return moto_endpoint
-
-
-@pytest.fixture
-def clients(aws):
-    """SageMaker and S3 clients on the moto server, with the test bucket created."""
-    from pipelines.sagemaker_target.aws import make_clients
-
-    made = make_clients()
-    made.s3.create_bucket(Bucket=BUCKET)
-    return made
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -120,15 +86,15 @@ _BUILDS: dict = {}
 
 @pytest.fixture
 def cached_builds(monkeypatch):
-    """build_definition, memoised for the session for modules of the package (the reference pipeline
-    takes ~8 s to build); a test's own module is built every time, so it can change between builds."""
-    from pipelines.definition import build
+    """build_definition, memoised for the session for the repository's reference pipeline (it takes
+    ~8 s to build); a test's own module, or one built in another project, is built every time."""
+    from modelbuild.definition import build
 
     real = _BUILDS.setdefault("real", build.build_definition)
 
-    def cached(module_name, kwargs=None):
-        if not module_name.startswith("pipelines."):
-            return real(module_name, kwargs)
+    def cached(module_name=None, kwargs=None, project=None):
+        if not (module_name or "").startswith("pipelines.") or project is not None or Path.cwd() != REPO:
+            return real(module_name, kwargs, project)
         key = (module_name, json.dumps(kwargs or {}, sort_keys=True))
         if key not in _BUILDS:
             _BUILDS[key] = real(module_name, kwargs)

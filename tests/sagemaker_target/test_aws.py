@@ -6,8 +6,8 @@ import botocore.exceptions as bex
 import pytest
 from botocore.stub import Stubber
 
-from pipelines.errors import AwsError, ExitCode
-from pipelines.sagemaker_target.aws import make_clients, translate_aws_errors
+from modelbuild.errors import AwsError, ExitCode
+from modelbuild.sagemaker_target.aws import make_clients, translate_aws_errors
 
 
 def test_no_region_says_to_set_aws_region():

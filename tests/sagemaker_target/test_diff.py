@@ -6,14 +6,14 @@ import shutil
 from pathlib import Path
 
 import pipelines.abalone
-from pipelines.sagemaker_target.run import diff_with_deployed, run_on_sagemaker
+from modelbuild.sagemaker_target.run import diff_with_deployed, run_on_sagemaker
 from tests.sagemaker_target.conftest import ROLE_ARN
 
 MODULE = "pipelines.abalone.pipeline"
 
 
 def test_a_pipeline_not_deployed_yet_is_all_added(clients, cached_builds):
-    name, diff = diff_with_deployed(MODULE, {}, ROLE_ARN)
+    name, diff, _ = diff_with_deployed(MODULE, {}, ROLE_ARN)
 
     assert name == "AbalonePipeline"
     assert diff.changed and not diff.deployed
@@ -23,7 +23,7 @@ def test_a_pipeline_not_deployed_yet_is_all_added(clients, cached_builds):
 def test_after_an_upsert_there_is_no_change(clients, cached_builds):
     run_on_sagemaker(MODULE, {}, ROLE_ARN)
 
-    _, diff = diff_with_deployed(MODULE, {}, ROLE_ARN)
+    _, diff, _ = diff_with_deployed(MODULE, {}, ROLE_ARN)
 
     assert not diff.changed, diff.lines()
 
@@ -37,7 +37,7 @@ def test_after_a_code_change_the_step_running_that_code_is_reported(clients, cac
     run_on_sagemaker("changed_abalone.pipeline", {}, ROLE_ARN)
     (copy / "preprocess.py").write_text((copy / "preprocess.py").read_text() + "\n# changed\n")
 
-    _, diff = diff_with_deployed("changed_abalone.pipeline", {}, ROLE_ARN)
+    _, diff, _ = diff_with_deployed("changed_abalone.pipeline", {}, ROLE_ARN)
 
     assert [(step.name, step.kind) for step in diff.steps] == [("PreprocessAbaloneData", "changed")]
     (change,) = diff.steps[0].changes
@@ -49,7 +49,7 @@ def test_another_role_is_reported(clients, cached_builds):
     run_on_sagemaker(MODULE, {"role": ROLE_ARN}, ROLE_ARN)
     other = ROLE_ARN.replace("PipelineRole", "OtherRole")
 
-    _, diff = diff_with_deployed(MODULE, {"role": ROLE_ARN}, other)
+    _, diff, _ = diff_with_deployed(MODULE, {"role": ROLE_ARN}, other)
 
     assert [(change.path, change.old, change.new) for change in diff.pipeline] == [("RoleArn", ROLE_ARN, other)]
     assert diff.steps == ()

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from botocore.stub import Stubber
 
-from pipelines.sagemaker_target.executions import (
+from modelbuild.sagemaker_target.executions import (
     console_url,
     describe_execution,
     list_executions,
@@ -16,7 +16,7 @@ from pipelines.sagemaker_target.executions import (
     start_execution,
     stop_execution,
 )
-from pipelines.sagemaker_target.upsert import upsert_pipeline
+from modelbuild.sagemaker_target.upsert import upsert_pipeline
 from tests.sagemaker_target.conftest import ROLE_ARN
 
 EXECUTION_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/testpipeline/execution/abc123"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.errors import AwsError, BadParameterValueError, DefinitionError, UsageError
-from pipelines.sagemaker_target.executions import describe_execution
-from pipelines.sagemaker_target.run import run_on_sagemaker, sagemaker_kwargs
+from modelbuild.errors import AwsError, BadParameterValueError, DefinitionError, UsageError
+from modelbuild.sagemaker_target.executions import describe_execution
+from modelbuild.sagemaker_target.run import run_on_sagemaker, sagemaker_kwargs
 from tests.sagemaker_target.conftest import ACCOUNT_BUCKET, ROLE_ARN
 
 MODULE = "pipelines.abalone.pipeline"
@@ -68,7 +68,7 @@ def test_an_invalid_definition_fails_before_anything_is_uploaded(clients, cached
 
 
 def test_no_role_is_a_usage_error_before_building(monkeypatch):
-    monkeypatch.setattr("pipelines.definition.build.build_definition", pytest.fail)
+    monkeypatch.setattr("modelbuild.definition.build.build_definition", pytest.fail)
 
     with pytest.raises(UsageError, match="IAM role") as raised:
         run_on_sagemaker(MODULE, {}, None)
@@ -77,7 +77,7 @@ def test_no_role_is_a_usage_error_before_building(monkeypatch):
 
 
 def test_no_region_is_an_aws_error_before_building(monkeypatch):
-    monkeypatch.setattr("pipelines.definition.build.build_definition", pytest.fail)
+    monkeypatch.setattr("modelbuild.definition.build.build_definition", pytest.fail)
 
     with pytest.raises(AwsError, match="No AWS region"):
         run_on_sagemaker(MODULE, {}, ROLE_ARN)

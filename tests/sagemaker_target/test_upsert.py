@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pipelines.errors import DefinitionError
-from pipelines.sagemaker_target import upsert as upsert_module
-from pipelines.sagemaker_target.upsert import merge_tags, upsert_pipeline
+from modelbuild.errors import DefinitionError
+from modelbuild.sagemaker_target import upsert as upsert_module
+from modelbuild.sagemaker_target.upsert import merge_tags, upsert_pipeline
 from tests.sagemaker_target.conftest import BUCKET, ROLE_ARN, FakeBuilt, two_step_definition
 
 TAGS = [{"Key": "team", "Value": "ml"}]

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from botocore.stub import Stubber
 
-from pipelines.errors import AwsError, ExecutionFailedError, ExecutionStoppedError, ExecutionTimeoutError
-from pipelines.sagemaker_target.watch import (
+from modelbuild.errors import AwsError, ExecutionFailedError, ExecutionStoppedError, ExecutionTimeoutError
+from modelbuild.sagemaker_target.watch import (
     Backoff,
     ExecutionFinished,
     StepTransition,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.scaffold.new import new_project
-from pipelines.scaffold.sources import bundled_template_dir
+from modelbuild.scaffold.new import new_project
+from modelbuild.scaffold.sources import bundled_template_dir
 
 CUSTOM = {"project_slug": "churn-model", "pipeline_name": "churn_risk", "aws_region": "eu-west-1", "ci": "both"}
 

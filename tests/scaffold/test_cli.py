@@ -10,9 +10,9 @@ from unittest import mock
 import pytest
 from typer.testing import CliRunner
 
-from pipelines.cli.app import app
-from pipelines.errors import ExitCode
-from pipelines.scaffold.update import FileChange, UpdateResult
+from modelbuild.cli.app import app
+from modelbuild.errors import ExitCode
+from modelbuild.scaffold.update import FileChange, UpdateResult
 
 runner = CliRunner()
 
@@ -20,7 +20,7 @@ runner = CliRunner()
 @pytest.fixture
 def new_project():
     project = SimpleNamespace(path=Path("/src/churn-model"), files=("setup.py",), to_json=lambda: {"path": "x"})
-    with mock.patch("pipelines.scaffold.new.new_project", return_value=project) as patched:
+    with mock.patch("modelbuild.scaffold.new.new_project", return_value=project) as patched:
         yield patched
 
 
@@ -36,8 +36,8 @@ def planned():
     )
     result = UpdateResult(written=("setup.py",), removed=(), kept=("README.md",))
     with (
-        mock.patch("pipelines.scaffold.update.plan_update", return_value=plan) as plan_update,
-        mock.patch("pipelines.scaffold.update.apply_update", return_value=result) as apply_update,
+        mock.patch("modelbuild.scaffold.update.plan_update", return_value=plan) as plan_update,
+        mock.patch("modelbuild.scaffold.update.apply_update", return_value=result) as apply_update,
     ):
         yield SimpleNamespace(plan=plan, plan_update=plan_update, apply_update=apply_update)
 
@@ -138,15 +138,3 @@ def test_new_prompts_for_the_variables(tmp_path):
 
     assert result.exit_code == ExitCode.OK, result.output
     assert (tmp_path / "prompted" / "pipelines" / "churn" / "pipeline.py").is_file()
-
-
-def test_new_and_update_refuse_where_the_scaffolder_is_absent(new_project, planned):
-    # A generated project's runtime carries the CLI but not `pipelines.scaffold`.
-    with mock.patch("importlib.util.find_spec", return_value=None):
-        results = [runner.invoke(app, ["new", "x"]), runner.invoke(app, ["update"])]
-
-    for result in results:
-        assert result.exit_code == ExitCode.FAILURE
-        assert "has no `new` or `update`" in result.stderr
-    new_project.assert_not_called()
-    planned.plan_update.assert_not_called()

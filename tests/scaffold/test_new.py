@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
+import configparser
 import importlib.metadata
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -15,13 +15,13 @@ from unittest import mock
 import pytest
 import yaml
 
-from pipelines.__version__ import __version__
-from pipelines.errors import ScaffoldError, UsageError
-from pipelines.scaffold.record import RECORD_FILE, digest
-from pipelines.scaffold.sources import PACKAGE_DIR, SCAFFOLD_DIR, project_package_files
+from modelbuild.__version__ import __version__
+from modelbuild.errors import ScaffoldError, UsageError
+from modelbuild.scaffold.record import RECORD_FILE, digest
+from modelbuild.scaffold.sources import PACKAGE_DIR, compatible_range, project_package_files, reference_project_dir
 from tests.scaffold.conftest import CUSTOM, text_files
 
-# What the template itself renders (the runtime under pipelines/ comes from the installed package).
+# What the template itself renders (pipelines/ is the reference pipeline, renamed).
 TEMPLATE_FILES = {
     ".gitignore",
     "README.md",
@@ -37,13 +37,10 @@ TEMPLATE_FILES = {
 }
 WORKFLOW = ".github/workflows/modelbuild.yml"
 BUILDSPEC = "codebuild-buildspec.yml"
-# The seed's layout, which every project must have whatever the runtime holds besides.
+# The seed's layout, which every project must have.
 SEED_LAYOUT = [
     "pipelines/__init__.py",
-    "pipelines/__version__.py",
-    "pipelines/_utils.py",
-    "pipelines/get_pipeline_definition.py",
-    "pipelines/run_pipeline.py",
+    "pipelines/{name}/__init__.py",
     "pipelines/{name}/pipeline.py",
     "pipelines/{name}/preprocess.py",
     "pipelines/{name}/evaluate.py",
@@ -74,15 +71,26 @@ class TestDefaultProject:
     def test_has_the_seed_layout(self, default_project, path):
         assert (default_project.path / path).is_file()
 
-    def test_runtime_is_a_byte_exact_copy_of_the_installed_package(self, default_project):
-        for path in PACKAGE_DIR.rglob("*.py"):
-            if path.is_relative_to(SCAFFOLD_DIR) or "__pycache__" in path.parts:
-                continue
-            copy = default_project.path / "pipelines" / path.relative_to(PACKAGE_DIR)
-            assert copy.read_bytes() == path.read_bytes(), copy
+    def test_is_the_projects_own_files_and_nothing_of_modelbuild(self, default_project):
+        assert files_of(default_project.path) == {
+            ".gitignore", ".modelbuild-project.json", "README.md", "codebuild-buildspec.yml", "ruff.toml",
+            "setup.cfg", "setup.py", "tox.ini",
+            "pipelines/__init__.py", "pipelines/abalone/__init__.py", "pipelines/abalone/data/abalone.csv",
+            "pipelines/abalone/evaluate.py", "pipelines/abalone/pipeline.py", "pipelines/abalone/preprocess.py",
+            "tests/conftest.py", "tests/test_local_run.py", "tests/test_pipeline.py", "tests/test_steps.py",
+        }
 
-    def test_does_not_carry_the_scaffolder(self, default_project):
-        assert not (default_project.path / "pipelines" / "scaffold").exists()
+    def test_no_file_is_a_copy_of_a_modelbuild_module(self, default_project):
+        tool_sources = {path.read_bytes() for path in PACKAGE_DIR.rglob("*.py") if path.stat().st_size > 200}
+
+        for path in default_project.path.rglob("*.py"):
+            assert path.read_bytes() not in tool_sources, path
+
+    def test_pipeline_package_is_a_byte_exact_copy_of_the_reference(self, default_project):
+        reference, package = reference_project_dir(), default_project.path / "pipelines"
+        for path in package.rglob("*"):
+            if path.is_file():
+                assert path.read_bytes() == (reference / path.relative_to(package)).read_bytes(), path
 
     def test_leaves_no_template_syntax_in_rendered_files(self, default_project):
         # The runtime's Python legitimately holds "{{" in f-strings: only what the template rendered counts.
@@ -97,22 +105,30 @@ class TestDefaultProject:
         assert buildspec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
         assert "pip install ." in buildspec["phases"]["install"]["commands"]
         assert "modelbuild run --target sagemaker" in command
-        assert "--module-name pipelines.abalone.pipeline" in command
+        assert "--module-name" not in command  # setup.cfg names the module
         for variable in [*PROJECT_VARIABLES, "AWS_REGION"]:
             assert "${" + variable + "}" in command, variable
 
     def test_only_the_codebuild_ci_by_default(self, default_project):
         assert not (default_project.path / ".github").exists()
 
-    def test_setup_requires_what_the_installed_modelbuild_requires(self, default_project):
-        requires = importlib.metadata.requires("modelbuild")
+    def test_setup_requires_a_compatible_modelbuild_and_its_exact_sdk_pins(self, default_project):
+        sdk_pins = [r for r in importlib.metadata.requires("modelbuild") if r.startswith("sagemaker")]
 
-        assert setup_list(default_project.path, "required_packages") == [r for r in requires if "extra" not in r]
+        assert setup_list(default_project.path, "required_packages") == [
+            f"modelbuild>={__version__},<{compatible_range(__version__).rpartition('<')[2]}", *sdk_pins
+        ]
+        assert sdk_pins and all("==" in pin for pin in sdk_pins)
 
-    def test_setup_packages_the_runtime_with_its_console_scripts(self, default_project):
-        setup = (default_project.path / "setup.py").read_text()
-        for entry in importlib.metadata.distribution("modelbuild").entry_points:
-            assert f'"{entry.name}={entry.value}"' in setup
+    def test_setup_declares_no_console_script(self, default_project):
+        # modelbuild's own scripts come from the modelbuild distribution; two owners would clash.
+        assert "entry_points" not in (default_project.path / "setup.py").read_text()
+
+    def test_setup_cfg_names_the_pipeline_module_for_every_command(self, default_project):
+        config = configparser.ConfigParser()
+        config.read(default_project.path / "setup.cfg")
+
+        assert config.get("tool:modelbuild", "pipeline") == "pipelines.abalone.pipeline"
 
     def test_record_holds_the_version_the_answers_and_the_digests_of_template_owned_files(self, default_project):
         record = json.loads((default_project.path / RECORD_FILE).read_text())
@@ -157,10 +173,11 @@ class TestCustomNames:
 
         assert '"TrainChurnRiskModel"' in pipeline
 
-    def test_runtime_defaults_to_the_projects_pipeline_module(self, custom_project):
-        defaults = re.findall(r'DEFAULT_MODULE = "([^"]+)"', "\n".join(text_files(custom_project.path).values()))
+    def test_setup_cfg_names_the_renamed_pipeline_module(self, custom_project):
+        config = configparser.ConfigParser()
+        config.read(custom_project.path / "setup.cfg")
 
-        assert defaults and set(defaults) == {"pipelines.churn_risk.pipeline"}
+        assert config.get("tool:modelbuild", "pipeline") == "pipelines.churn_risk.pipeline"
 
     def test_region_reaches_the_workflow(self, custom_project):
         workflow = yaml.safe_load((custom_project.path / WORKFLOW).read_text())
@@ -199,8 +216,8 @@ def test_refuses_a_slug_that_is_not_a_plain_directory_name_before_writing(bake, 
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("name", ["Churn", "churn-model", "class", "9lives", "../x", "a/b", "cli", "local", "scaffold"])
-def test_refuses_a_pipeline_name_that_is_not_a_free_python_identifier_before_writing(bake, tmp_path, name):
+@pytest.mark.parametrize("name", ["Churn", "churn-model", "class", "9lives", "../x", "a/b"])
+def test_refuses_a_pipeline_name_that_is_not_a_lowercase_python_identifier_before_writing(bake, tmp_path, name):
     with pytest.raises(UsageError, match="--pipeline-name"):
         bake(pipeline_name=name)
 
@@ -239,7 +256,7 @@ def test_fills_an_existing_empty_target(bake, tmp_path):
 
 
 def test_overwrite_rewrites_the_template_files_and_leaves_the_others(tmp_path):
-    from pipelines.scaffold.new import new_project
+    from modelbuild.scaffold.new import new_project
 
     target = tmp_path / "out" / "mine"
     target.mkdir(parents=True)
@@ -289,7 +306,7 @@ def test_a_bare_cookiecutter_bake_makes_the_same_project(default_project, tmp_pa
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where cookiecutter leaves its rendered hooks
     monkeypatch.setattr(tempfile, "tempdir", None)
 
-    from pipelines.scaffold.sources import bundled_template_dir
+    from modelbuild.scaffold.sources import bundled_template_dir
 
     bare = Path(cookiecutter(str(bundled_template_dir()), no_input=True, output_dir=str(tmp_path / "bare")))
 
@@ -301,7 +318,7 @@ def test_a_bare_cookiecutter_bake_makes_the_same_project(default_project, tmp_pa
 def test_an_interrupted_new_leaves_no_staging_directory(bake, tmp_path):
     (tmp_path / "out").mkdir()
 
-    with mock.patch("pipelines.scaffold.new._move_into_place", side_effect=KeyboardInterrupt):
+    with mock.patch("modelbuild.scaffold.new._move_into_place", side_effect=KeyboardInterrupt):
         with pytest.raises(KeyboardInterrupt):
             bake(project_slug="interrupted")
 
@@ -323,7 +340,7 @@ def test_a_bare_cookiecutter_bake_refuses_bad_names_too(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where cookiecutter leaves its rendered hooks
     monkeypatch.setattr(tempfile, "tempdir", None)
 
-    from pipelines.scaffold.sources import bundled_template_dir
+    from modelbuild.scaffold.sources import bundled_template_dir
 
     with pytest.raises(FailedHookException):
         cookiecutter(str(bundled_template_dir()), no_input=True, extra_context={"pipeline_name": "class"},

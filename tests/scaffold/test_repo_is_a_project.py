@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.scaffold.new import new_project
+from modelbuild.scaffold.new import new_project
 
 ROOT = Path(__file__).resolve().parents[2]
 # The answers that describe this repository as a project of the template.

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from pipelines.errors import ScaffoldError
-from pipelines.scaffold.record import RECORD_FILE, digest
-from pipelines.scaffold.update import ADD, REMOVE, UPDATE, apply_update, plan_update
+from modelbuild.errors import ScaffoldError
+from modelbuild.scaffold.record import RECORD_FILE, digest
+from modelbuild.scaffold.update import ADD, REMOVE, UPDATE, apply_update, plan_update
 
-RUNTIME_FILE = "pipelines/_utils.py"
+OWNED_FILE = "setup.cfg"  # a file the template owns
 
 
 def record_of(project_dir):
@@ -18,7 +18,7 @@ def record_of(project_dir):
 
 
 def changed_paths(project_dir) -> set[str]:
-    # Only the paths a test is about: the runtime is live code that may change while tests run.
+    # Only the paths a test is about.
     return {change.path for change in plan_update(project_dir).changes}
 
 
@@ -51,47 +51,47 @@ def test_applying_an_empty_plan_writes_no_file(default_project):
     assert {path: path.read_bytes() for path in default_project.path.rglob("*") if path.is_file()} == before
 
 
-def test_a_runtime_file_from_an_older_version_is_updated(default_project):
+def test_a_template_file_from_an_older_version_is_updated(default_project):
     project = default_project.path
-    current = (project / RUNTIME_FILE).read_bytes()
-    set_recorded(project, RUNTIME_FILE, b'"""the old runtime"""\n')
+    current = (project / OWNED_FILE).read_bytes()
+    set_recorded(project, OWNED_FILE, b"[old]\nkey = value\n")
 
     plan = plan_update(project)
     result = apply_update(plan)
 
     assert [(change.path, change.action, change.user_changed) for change in plan.changes] == [
-        (RUNTIME_FILE, UPDATE, False)
+        (OWNED_FILE, UPDATE, False)
     ]
-    assert '-"""the old runtime"""' in plan.changes[0].diff
-    assert result.written == (RUNTIME_FILE,)
-    assert (project / RUNTIME_FILE).read_bytes() == current
-    assert record_of(project)["files"][RUNTIME_FILE] == digest(current)
+    assert "-[old]" in plan.changes[0].diff
+    assert result.written == (OWNED_FILE,)
+    assert (project / OWNED_FILE).read_bytes() == current
+    assert record_of(project)["files"][OWNED_FILE] == digest(current)
 
 
-def test_a_runtime_file_the_user_changed_is_listed_and_left_alone(default_project):
+def test_a_template_file_the_user_changed_is_listed_and_left_alone(default_project):
     project = default_project.path
-    mine = (project / RUNTIME_FILE).read_text() + "MINE = 1\n"
-    (project / RUNTIME_FILE).write_text(mine)
+    mine = (project / OWNED_FILE).read_text() + "\n[mine]\nkey = 1\n"
+    (project / OWNED_FILE).write_text(mine)
 
     plan = plan_update(project)
     result = apply_update(plan)
 
-    assert [(change.path, change.user_changed) for change in plan.changes] == [(RUNTIME_FILE, True)]
-    assert result.kept == (RUNTIME_FILE,) and result.written == ()
-    assert (project / RUNTIME_FILE).read_text() == mine
+    assert [(change.path, change.user_changed) for change in plan.changes] == [(OWNED_FILE, True)]
+    assert result.kept == (OWNED_FILE,) and result.written == ()
+    assert (project / OWNED_FILE).read_text() == mine
     assert plan_update(project).changes == plan.changes  # still known as the user's
 
 
 def test_force_overwrites_a_file_the_user_changed(default_project):
     project = default_project.path
-    original = (project / RUNTIME_FILE).read_bytes()
-    (project / RUNTIME_FILE).write_text("MINE = 1\n")
+    original = (project / OWNED_FILE).read_bytes()
+    (project / OWNED_FILE).write_text("[mine]\nkey = 1\n")
 
     result = apply_update(plan_update(project), force=True)
 
-    assert result.written == (RUNTIME_FILE,)
-    assert (project / RUNTIME_FILE).read_bytes() == original
-    assert RUNTIME_FILE not in changed_paths(project)
+    assert result.written == (OWNED_FILE,)
+    assert (project / OWNED_FILE).read_bytes() == original
+    assert OWNED_FILE not in changed_paths(project)
 
 
 def test_a_deleted_template_file_counts_as_a_user_change(default_project):

@@ -1,0 +1,99 @@
+"""The one place a `ModelbuildError` becomes `Error: ...` / `Hint: ...` on stderr and an exit code.
+
+Every modelbuild command object (the `modelbuild` group and the seed-compatible single commands)
+mixes in `RendersErrors`, so no command catches errors itself. It also shows the core's notices
+(records of the `modelbuild` loggers, such as which file a definition was built from) on stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import typer
+import typer.core
+
+from modelbuild.errors import ExitCode, ModelbuildError
+
+DEBUG_ENV = "MODELBUILD_DEBUG"
+
+
+def debug_enabled(ctx: Any) -> bool:
+    """True when --debug was given on this command or a parent, or MODELBUILD_DEBUG is set."""
+    while ctx is not None:
+        if ctx.params.get("debug"):
+            return True
+        ctx = ctx.parent
+    return os.environ.get(DEBUG_ENV, "").lower() in ("1", "true", "yes")
+
+
+def render_error(exc: BaseException, debug: bool) -> None:
+    """Write the one-line error (and hint, and with debug the traceback) to stderr."""
+    from rich.console import Console  # only on the error path: rich costs start-up time
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    if debug:
+        console.print("".join(traceback.format_exception(exc)), markup=False, end="")
+    if isinstance(exc, ModelbuildError):
+        # Messages quote user and AWS text ("AlgorithmError: [bad] data"): escape it, or rich eats it as markup.
+        console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True)
+        if exc.hint:
+            console.print(f"[bold]Hint:[/] {escape(exc.hint)}")
+    elif isinstance(exc, KeyboardInterrupt):
+        console.print("[bold red]Interrupted.[/]")
+
+
+class _StderrNotices(logging.Handler):
+    """Writes the core's INFO and WARNING records to stderr as plain lines (click resolves the stream
+    at each call, so CliRunner captures them too)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "Warning: " if record.levelno >= logging.WARNING else ""
+        typer.echo(prefix + record.getMessage(), err=True)
+
+
+@contextlib.contextmanager
+def showing_notices() -> Iterator[None]:
+    """Show the `modelbuild` loggers' records on stderr for the block (once, however deeply nested)."""
+    logger = logging.getLogger("modelbuild")
+    if any(isinstance(handler, _StderrNotices) for handler in logger.handlers):
+        yield
+        return
+    handler, saved = _StderrNotices(), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+class RendersErrors:
+    """Mixin for click commands: turns ModelbuildError and Ctrl-C into a message and an ExitCode."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            with showing_notices():
+                return super().invoke(ctx)  # type: ignore[misc]
+        except ModelbuildError as exc:
+            render_error(exc, debug_enabled(ctx))
+            raise typer.Exit(int(exc.exit_code)) from exc
+        except KeyboardInterrupt as exc:
+            render_error(exc, debug_enabled(ctx))
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from exc
+
+
+class ModelbuildGroup(RendersErrors, typer.core.TyperGroup):
+    """The `modelbuild` command group."""
+
+
+class ModelbuildCommand(RendersErrors, typer.core.TyperCommand):
+    """A stand-alone command (the seed-compatible `get-pipeline-definition` and `run-pipeline`)."""

@@ -1,0 +1,80 @@
+"""`modelbuild models list|show|approve|reject`: the local model registry (in the state directory)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from modelbuild.cli.app import app
+
+models_app = typer.Typer(help="List, show, approve and reject locally registered model versions.",
+                         no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+STATE_DIR_OPTION = typer.Option(
+    None, "--state-dir", envvar="MODELBUILD_HOME", help="The state directory (default ./.modelbuild)."
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
+PACKAGE_ARGUMENT = typer.Argument(..., metavar="GROUP/VERSION", help="e.g. AbalonePackageGroup/1")
+
+
+@models_app.command("list")
+def list_models(
+    group: str = typer.Option(None, "--group", help="Only this model package group."),
+    status: str = typer.Option(None, "--status", help="Only PendingManualApproval, Approved or Rejected."),
+    state_dir: Path = STATE_DIR_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """List registered model versions, newest first."""
+    from modelbuild.local.registry import list_model_packages
+
+    packages = list_model_packages(state_dir, group, status)
+    if json_output:
+        typer.echo(json.dumps([package.to_json() for package in packages], indent=2))
+        return
+    for package in packages:
+        typer.echo(f"{package.group_name}/{package.version}\t{package.status}\texecution {package.execution_id}")
+
+
+@models_app.command("show")
+def show_model(reference: str = PACKAGE_ARGUMENT, state_dir: Path = STATE_DIR_OPTION,
+               json_output: bool = JSON_OPTION) -> None:
+    """Show one model version: status, inference specification, metrics and the execution that made it."""
+    from modelbuild.local.registry import get_model_package
+
+    package = get_model_package(reference, state_dir)
+    if json_output:
+        typer.echo(json.dumps(package.to_json(), indent=2))
+        return
+    containers = package.inference_specification.get("Containers") or [{}]
+    created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(package.created))
+    for label, value in (
+        ("Model package", f"{package.group_name}/{package.version}"), ("ARN", package.arn),
+        ("Status", package.status), ("Created", created),
+        ("Execution", f"{package.execution_id} (step {package.step_name})"),
+        ("Image", containers[0].get("Image")), ("Model data", containers[0].get("ModelDataUrl")),
+        ("Metrics", json.dumps(package.model_metrics) if package.model_metrics else None),
+    ):
+        typer.echo(f"{label + ':':<15}{value if value is not None else '-'}")
+
+
+@models_app.command("approve")
+def approve_model(reference: str = PACKAGE_ARGUMENT, state_dir: Path = STATE_DIR_OPTION) -> None:
+    """Set a model version's approval status to Approved."""
+    _set_status(reference, "Approved", state_dir)
+
+
+@models_app.command("reject")
+def reject_model(reference: str = PACKAGE_ARGUMENT, state_dir: Path = STATE_DIR_OPTION) -> None:
+    """Set a model version's approval status to Rejected."""
+    _set_status(reference, "Rejected", state_dir)
+
+
+def _set_status(reference: str, status: str, state_dir: Path | None) -> None:
+    from modelbuild.local.registry import set_approval_status
+
+    package = set_approval_status(reference, status, state_dir)
+    typer.echo(f"{package.group_name}/{package.version}: {package.status}")

@@ -1,0 +1,124 @@
+"""Parsing of option values that arrive as text: --kwargs, --tags and --parameter NAME=VALUE.
+
+The AWS seed parsed --kwargs with `ast.literal_eval` alone, so JSON's true/false/null failed, and
+crashed when --tags was absent. Here JSON is tried first, a Python literal second, and absence
+means "empty".
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import json
+from typing import Any
+
+import typer
+
+from modelbuild.errors import UsageError
+
+# Options more than one command shares (get-definition, run, and the seed's scripts).
+MODULE_HELP = (
+    "Pipeline module with a get_pipeline(**kwargs) function, imported from the project directory first "
+    "(default: `pipeline` in [tool:modelbuild] of the project's setup.cfg, or its only pipelines/<name>/pipeline.py)."
+)
+KWARGS_HELP = """Keyword arguments for get_pipeline as JSON (or a Python literal), e.g. '{"region": "eu-west-1"}'."""
+FILE_HELP = "Write the definition to this file (atomically) instead of stdout."
+MODULE_OPTION = typer.Option(None, "--module-name", "-n", help=MODULE_HELP)
+KWARGS_OPTION = typer.Option(None, "--kwargs", help=KWARGS_HELP)
+
+
+def parse_literal(text: str, option: str) -> Any:
+    """Parse `text` as JSON, or failing that as a Python literal; UsageError naming `option` otherwise."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(_json_names_as_constants(ast.parse(text.strip(), mode="eval")))
+    except (ValueError, SyntaxError) as exc:
+        raise UsageError(
+            f"{option} is neither JSON nor a Python literal: {text!r}",
+            hint=f"""Quote it for the shell, e.g. {option} '{{"region": "eu-west-1"}}'""",
+        ) from exc
+
+
+_JSON_NAMES = {"true": True, "false": False, "null": None}
+
+
+def _json_names_as_constants(tree: ast.Expression) -> ast.Expression:
+    """Turn the bare names true/false/null into constants, so a Python literal may use JSON's spellings
+    (a buildspec mixing the two, such as {'flag': true}, is common)."""
+    for node in ast.walk(tree):
+        for field_name, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                value[:] = [_constant(item) for item in value]
+            else:
+                setattr(node, field_name, _constant(value))
+    return tree
+
+
+def _constant(node: object) -> object:
+    if isinstance(node, ast.Name) and node.id in _JSON_NAMES:
+        return ast.Constant(_JSON_NAMES[node.id])
+    return node
+
+
+def parse_kwargs(text: str | None, option: str = "--kwargs") -> dict[str, Any]:
+    """Parse a --kwargs value into a dict; None or empty text means no kwargs."""
+    if text is None or not text.strip():
+        return {}
+    value = parse_literal(text, option)
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise UsageError(
+            f"{option} should be an object with string keys, got {type(value).__name__}: {text!r}",
+            hint=f"""For example {option} '{{"region": "eu-west-1", "role": "arn:aws:iam::..."}}'""",
+        )
+    return value
+
+
+def parse_tags(text: str | None, option: str = "--tags") -> list[dict[str, str]]:
+    """Parse a --tags value into [{"Key": ..., "Value": ...}]; None or empty text means no tags."""
+    if text is None or not text.strip():
+        return []
+    value = parse_literal(text, option)
+    example = f"""{option} '[{{"Key": "team", "Value": "ml"}}]'"""
+    if not isinstance(value, list):
+        raise UsageError(f"{option} should be a list of tags, got {type(value).__name__}", hint=example)
+    for tag in value:
+        if not isinstance(tag, dict) or set(tag) != {"Key", "Value"}:
+            raise UsageError(f"{option}: each tag should have exactly Key and Value, got {tag!r}", hint=example)
+        tag["Value"] = str(tag["Value"])
+    return value
+
+
+def parse_parameters(pairs: list[str] | None, option: str = "--parameter") -> dict[str, str]:
+    """Parse repeated NAME=VALUE options into a dict of raw strings (typed later against the definition)."""
+    parameters: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(
+                f"{option} should look like NAME=VALUE; {pair!r} has no '='"
+                if not sep
+                else f"{option} should look like NAME=VALUE; {pair!r} has no name",
+                hint=f"For example {option} MseThreshold=6.5",
+            )
+        parameters[name.strip()] = value
+    return parameters
+
+
+TARGET_ENV = "MODELBUILD_TARGET"
+
+
+class Target(str, enum.Enum):
+    """Where a pipeline runs."""
+
+    local = "local"
+    sagemaker = "sagemaker"
+
+
+def resolve_target(target: Target | None, local: bool) -> Target:
+    """`--local` wins; else `--target` (or MODELBUILD_TARGET, read by typer); else local."""
+    if local:
+        return Target.local
+    return target or Target.local

@@ -1,0 +1,231 @@
+"""Keeping a pipeline build off the network: a scoped environment and an offline PipelineSession.
+
+Building a definition runs the user's `get_pipeline` with the SageMaker SDK, which would otherwise
+reach AWS in four ways: S3 uploads of step code and data, the default-bucket existence check, IAM
+role validation (ModelTrainer) and telemetry (a background thread per SDK call). Each is turned off
+by something that lasts only for the build, so user code importing `pipelines` is never affected:
+
+- `offline_environment(region)` sets the environment variables the SDK reads and restores them
+  (and boto3's lazily created default session) on exit;
+- `offline_session(region, bucket)` returns a PipelineSession whose S3 resource records what would
+  have been uploaded, whose default bucket is taken as given, and whose SDK configuration opts out
+  of telemetry. SDK defaults configuration files (config.yaml) are deliberately not read, so the
+  same inputs give the same definition on every machine.
+
+`location_independent_code_hashes()` makes the code S3 URIs depend on what the code is, not on where
+the project is checked out, so a laptop and CodeBuild build the same definition.
+
+No AWS credentials are needed: the session carries fixed dummy keys that never leave the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from modelbuild.errors import DefinitionError
+
+DEFAULT_REGION = "us-east-1"
+"""Region used when neither the `region` kwarg nor AWS_REGION / AWS_DEFAULT_REGION gives one."""
+
+PLACEHOLDER_ACCOUNT_ID = "000000000000"
+PLACEHOLDER_ROLE = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT_ID}:role/modelbuild-placeholder-role"
+"""Role ARN written into the definition when the `role` kwarg is absent (pass a real one to run)."""
+
+_OFFLINE_CREDENTIALS = {"aws_access_key_id": "modelbuild-offline", "aws_secret_access_key": "modelbuild-offline"}
+# Without a region the SDK cannot even be imported; without the role check disabled ModelTrainer
+# calls IAM; the metadata service is the one credential source that talks to the network.
+_SCOPED_ENV_OVERRIDES = {"SAGEMAKER_VALIDATE_ROLE": "false", "AWS_EC2_METADATA_DISABLED": "true"}
+_TELEMETRY_OPT_OUT_CONFIG = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
+
+
+def placeholder_bucket(region: str) -> str:
+    """Return the bucket used when the `default_bucket` kwarg is absent: the SDK's naming scheme
+    (`sagemaker-{region}-{account}`) with the placeholder account id."""
+    return f"sagemaker-{region}-{PLACEHOLDER_ACCOUNT_ID}"
+
+
+def resolve_region(kwargs: Mapping[str, Any]) -> str:
+    """Return the build's region: kwargs["region"], else AWS_REGION, else AWS_DEFAULT_REGION, else
+    DEFAULT_REGION."""
+    return (
+        kwargs.get("region")
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or DEFAULT_REGION
+    )
+
+
+@contextlib.contextmanager
+def offline_environment(region: str) -> Iterator[None]:
+    """Set the region and the SDK's offline switches in os.environ for the duration of the block.
+
+    Every variable touched is restored (or removed) on exit, and so is `boto3.DEFAULT_SESSION`,
+    which importing the SDK creates as a side effect.
+    """
+    overrides = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, **_SCOPED_ENV_OVERRIDES}
+    saved_env = {name: os.environ.get(name) for name in overrides}
+    import boto3  # cheap next to the SDK, and needed to restore its default session
+
+    saved_default_session = boto3.DEFAULT_SESSION
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        boto3.DEFAULT_SESSION = saved_default_session
+
+
+@contextlib.contextmanager
+def quiet_sdk_logging() -> Iterator[None]:
+    """Keep the SDK's log records off the terminal during the block, and undo its logging setup after.
+
+    Importing the SDK calls `logging.basicConfig` (a stderr handler on the root logger at INFO), and
+    building a pipeline logs a dozen lines, none of them about the user's pipeline ("Popping out
+    'ProcessingJobName' ..."). Records of the `sagemaker` loggers stop at their own (null) handler
+    while the block runs; the root logger's handlers and level are restored on exit.
+    """
+    root, sdk = logging.getLogger(), logging.getLogger("sagemaker")
+    saved_handlers, saved_level, saved_propagate = root.handlers[:], root.level, sdk.propagate
+    sdk.propagate = False
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        sdk.propagate = saved_propagate
+
+
+@contextlib.contextmanager
+def location_independent_code_hashes() -> Iterator[None]:
+    """Make the SDK's code hashes depend on file names and contents only, for the duration of the block.
+
+    The SDK names code uploads `s3://<bucket>/<pipeline>/code/<hash>/<file>`, hashing each code path
+    *as given* (absolute, here) with its content. The same project checked out in two places (a laptop
+    and CodeBuild) would then give two definitions, and every `diff` would report the code steps.
+    While the block runs, the hash covers each path's base name and content instead. Call inside
+    `offline_environment` (importing the SDK needs its region).
+    """
+    from sagemaker.core.workflow import utilities
+
+    original = utilities.hash_files_or_dirs
+
+    def hash_names_and_contents(paths: list[str]) -> str:
+        sha256 = hashlib.sha256()
+        local_paths = [Path(unquote(urlparse(p).path) if p.lower().startswith("file://") else p) for p in paths]
+        for path in sorted(local_paths, key=lambda p: (p.name, p.read_bytes() if p.is_file() else b"")):
+            sha256.update(path.name.encode())
+            if path.is_dir():
+                sha256 = utilities._hash_dir(path, sha256)
+            elif path.is_file():
+                sha256 = utilities._hash_file(path, sha256)
+        return sha256.hexdigest()
+
+    utilities.hash_files_or_dirs = hash_names_and_contents
+    try:
+        yield
+    finally:
+        utilities.hash_files_or_dirs = original
+
+
+class OfflineS3Error(DefinitionError):
+    """Raised when a pipeline being built offline asks S3 for something other than an upload."""
+
+
+class RecordingS3Resource:
+    """Stands in for `boto3.resource("s3")`: records uploads in `uploads` (S3 URI -> bytes).
+
+    Only the upload calls the SDK makes while building a pipeline are supported; anything else
+    (reads, listings, bucket checks) needs AWS and raises OfflineS3Error.
+    """
+
+    def __init__(self, uploads: dict[str, bytes]) -> None:
+        self.uploads = uploads
+
+    def Object(self, bucket_name: str, key: str) -> _RecordingObject:  # noqa: N802 (boto3's name)
+        return _RecordingObject(self.uploads, f"s3://{bucket_name}/{key}")
+
+    def Bucket(self, name: str) -> _RecordingBucket:  # noqa: N802 (boto3's name)
+        return _RecordingBucket(self.uploads, name)
+
+    def __getattr__(self, name: str) -> Any:
+        raise OfflineS3Error(f"building offline, the pipeline called S3 {name!r}, which needs AWS")
+
+
+class _RecordingObject:
+    def __init__(self, uploads: dict[str, bytes], uri: str) -> None:
+        self._uploads, self._uri = uploads, uri
+
+    def upload_file(self, Filename: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
+        self._uploads[self._uri] = Path(Filename).read_bytes()
+
+    def put(self, Body: bytes | str, **_: Any) -> dict:  # noqa: N803 (boto3's name)
+        self._uploads[self._uri] = Body.encode("utf-8") if isinstance(Body, str) else bytes(Body)
+        return {}
+
+    def __getattr__(self, name: str) -> Any:
+        raise OfflineS3Error(f"building offline, the pipeline called S3 {name!r} on {self._uri}, which needs AWS")
+
+
+class _RecordingBucket:
+    def __init__(self, uploads: dict[str, bytes], name: str) -> None:
+        self._uploads, self._name = uploads, name
+
+    def upload_fileobj(self, Fileobj: Any, Key: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
+        self._uploads[f"s3://{self._name}/{Key}"] = Fileobj.read()
+
+    def upload_file(self, Filename: str, Key: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
+        self._uploads[f"s3://{self._name}/{Key}"] = Path(Filename).read_bytes()
+
+    def __getattr__(self, name: str) -> Any:
+        raise OfflineS3Error(
+            f"building offline, the pipeline called S3 {name!r} on bucket {self._name}, which needs AWS"
+        )
+
+
+def offline_session(region: str, default_bucket: str) -> Any:
+    """Return an offline PipelineSession for `region` whose default bucket is `default_bucket`.
+
+    The session's `uploads` dict (S3 URI -> bytes) collects every file the SDK uploads through it.
+    Call inside `offline_environment(region)`.
+    """
+    return _offline_session_class()(region, default_bucket)
+
+
+@functools.cache
+def _offline_session_class() -> type:
+    # Defined lazily: subclassing PipelineSession means importing the SDK (~3 s).
+    import boto3
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+    class OfflinePipelineSession(PipelineSession):
+        """A PipelineSession that records S3 uploads and never checks or creates its bucket."""
+
+        def __init__(self, region: str, default_bucket: str) -> None:
+            self.uploads: dict[str, bytes] = {}
+            super().__init__(
+                boto_session=boto3.Session(region_name=region, **_OFFLINE_CREDENTIALS),
+                default_bucket=default_bucket,
+                sagemaker_config=_TELEMETRY_OPT_OUT_CONFIG,
+            )
+            self.s3_resource = RecordingS3Resource(self.uploads)
+
+        def default_bucket(self) -> str:
+            # The real method checks that the bucket exists and creates it: both need S3.
+            return self._default_bucket_name_override
+
+    return OfflinePipelineSession

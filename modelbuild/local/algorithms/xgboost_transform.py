@@ -1,0 +1,58 @@
+"""The built-in XGBoost algorithm's batch inference, emulated with the xgboost package.
+
+Run as `python -m modelbuild.local.algorithms.xgboost_transform MODEL_TAR INPUT_DIR OUTPUT_DIR`. Every
+file below INPUT_DIR is read as headerless CSV records, one per line (ContentType text/csv, SplitType
+Line), and its predictions are written one per line to OUTPUT_DIR/<same relative path>.out, as the
+batch transform of SageMaker writes them.
+"""
+
+from __future__ import annotations
+
+import sys
+import tarfile
+from pathlib import Path
+
+MODEL_FILE = "xgboost-model"
+
+
+def load_booster(archive_path: Path):
+    """The booster saved as `xgboost-model` inside the model.tar.gz (read in memory, never unpickled)."""
+    import xgboost
+
+    with tarfile.open(archive_path) as archive:
+        member = archive.extractfile(MODEL_FILE)
+        if member is None:
+            raise SystemExit(f"{archive_path} has no {MODEL_FILE}")
+        raw = bytearray(member.read())
+    booster = xgboost.Booster()
+    booster.load_model(raw)
+    return booster
+
+
+def predict_file(booster, source: Path, target: Path) -> int:
+    """Write one prediction per input line of `source` to `target`; returns the number of records."""
+    import numpy as np
+    import xgboost
+
+    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not lines:
+        target.write_text("", encoding="utf-8")
+        return 0
+    rows = np.loadtxt(lines, delimiter=",", ndmin=2)
+    predictions = booster.predict(xgboost.DMatrix(rows))
+    target.write_text("".join(f"{float(value)}\n" for value in predictions), encoding="utf-8")
+    return len(lines)
+
+
+def main(model: Path, inputs: Path, outputs: Path) -> None:
+    """Predict every input file."""
+    booster = load_booster(model)
+    for source in sorted(p for p in inputs.rglob("*") if p.is_file()):
+        relative = source.relative_to(inputs)
+        count = predict_file(booster, source, outputs / f"{relative.as_posix()}.out")
+        sys.stdout.write(f"{relative}: {count} records\n")  # the job's log
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

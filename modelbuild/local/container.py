@@ -1,0 +1,113 @@
+"""Container emulation: a job directory standing in for `/opt/ml`, and a process started without a shell.
+
+Any `/opt/ml/...` path in a job's command, arguments or environment is mapped to the same path below the
+job's directory, so step scripts that take their paths as arguments run unchanged, with no root and no
+Docker, on Linux and macOS alike.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from modelbuild.local.steps import StepFailed
+
+CONTAINER_ROOT = "/opt/ml"
+HARD_CODED_PATH_ADVICE = (
+    ". The script opened a container path written in its source, which the local engine cannot map: "
+    "pass the path as an argument (ContainerArguments) or read it from the environment"
+)
+_CONTAINER_PATH = re.compile(r"(?<![\w/.])/opt/ml(?=/|$|\s|:)")
+_PYTHONS = {"python", "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python"}
+# Failures a RetryPolicy may retry: the job was killed (SageMaker's internal error), or could not start.
+KILLED, CANNOT_START = "SageMaker.JOB_INTERNAL_ERROR", "SageMaker.RESOURCE_LIMIT"
+
+
+class Job:
+    """One attempt of a job: its directory (the emulated container) and its log."""
+
+    def __init__(self, job_dir: Path, log_path: Path) -> None:
+        if job_dir.exists():
+            shutil.rmtree(job_dir)
+        job_dir.mkdir(parents=True)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.dir = job_dir
+        self.log_path = log_path
+
+    def local(self, container_path: str) -> Path:
+        """The job-directory path standing for a container path."""
+        return Path(self.map_text(container_path))
+
+    def map_text(self, text: str) -> str:
+        """`text` with every /opt/ml path replaced by its job-directory path."""
+        return _CONTAINER_PATH.sub(str(self.dir / "opt" / "ml").replace("\\", "/"), text)
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        """The command to start: python interpreters become this one, container paths are mapped."""
+        if not argv:
+            raise StepFailed("the job has no entrypoint")
+        program = sys.executable if argv[0] in _PYTHONS else self.map_text(str(argv[0]))
+        return [program, *(self.map_text(str(arg)) for arg in argv[1:])]
+
+    def run(self, argv: Sequence[str], environment: Mapping[str, str] | None = None,
+            max_runtime: float | None = None) -> None:
+        """Run the process to completion with stdout and stderr appended to the log.
+
+        Args:
+            argv: the container's entrypoint and arguments (container paths are mapped).
+            environment: the job's Environment (container paths in values are mapped).
+            max_runtime: StoppingCondition.MaxRuntimeInSeconds; the process is killed after it.
+
+        Raises:
+            StepFailed: non-zero exit or over its runtime (not retryable), killed by a signal or could
+                not start (retryable).
+        """
+        env = dict(os.environ)
+        env.update({key: self.map_text(str(value)) for key, value in (environment or {}).items()})
+        env["PYTHONUNBUFFERED"] = "1"
+        command = self.command(argv)
+        with self.log_path.open("ab") as log:
+            log.write(f"$ {' '.join(command)}\n".encode())
+            log.flush()
+            try:
+                exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env,
+                                           stdin=subprocess.DEVNULL, check=False, timeout=max_runtime).returncode
+            except subprocess.TimeoutExpired as exc:
+                raise StepFailed(f"the job ran over its MaxRuntimeInSeconds ({max_runtime:g}) and was stopped; "
+                                 f"log: {self.log_path}") from exc
+            except FileNotFoundError as exc:
+                raise StepFailed(f"cannot start {command[0]!r}: no such program "
+                                 "(the local engine runs python entrypoints and scripts of the job)") from exc
+            except OSError as exc:
+                raise StepFailed(f"cannot start {command[0]!r}: {exc}", CANNOT_START) from exc
+        if exit_code < 0:
+            raise StepFailed(f"the job was killed by signal {-exit_code}; log: {self.log_path}", KILLED)
+        if exit_code:
+            tail = self.tail()
+            advice = HARD_CODED_PATH_ADVICE if f"'{CONTAINER_ROOT}/" in tail else ""
+            raise StepFailed(f"AlgorithmError: exit code {exit_code}: {tail} (log: {self.log_path}){advice}")
+
+    def tail(self, lines: int = 3) -> str:
+        """The last lines of the log, joined, for a failure reason."""
+        text = self.log_path.read_text(errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:])
+
+    def collect(self, store: Any, container_path: str, uri: str) -> None:
+        """Upload what the job wrote at `container_path` to `uri` (an empty output uploads nothing)."""
+        local = self.local(container_path)
+        if local.is_dir() and any(local.iterdir()):
+            store.upload_dir(local, uri)
+        elif local.is_file():
+            store.upload_file(local, uri)
+
+
+def max_runtime(arguments: Mapping[str, Any]) -> float | None:
+    """StoppingCondition.MaxRuntimeInSeconds of a job's arguments, or None."""
+    seconds = (arguments.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+    return float(seconds) if seconds else None

@@ -1,0 +1,202 @@
+"""The local engine's one entry point: `run_pipeline` runs a definition and returns its execution record.
+
+Everything is checked before the first step starts: the definition (references, cycles, step types
+the engine supports), the parameters, the selection or resumed execution, and that every S3 object
+the definition names literally is in the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
+from modelbuild.errors import UsageError
+from modelbuild.local.plan import Plan, plan_run
+from modelbuild.local.records import ExecutionLog, ExecutionRecord
+from modelbuild.local.registry import ACCOUNT, ModelRegistry
+from modelbuild.local.scheduler import ParallelScheduler, RunContext, SequentialScheduler, StepEvent
+from modelbuild.local.state import StateDir
+from modelbuild.local.steps import check_supported, module_for
+from modelbuild.local.store import ObjectStore
+
+
+class MissingInputError(UsageError):
+    """Raised when a definition reads an S3 object that is not in the local store."""
+
+
+@dataclass(frozen=True)
+class PipelineSource:
+    """A definition to run, with its name, region and the files to stage in the store first."""
+
+    text: str
+    pipeline_name: str
+    region: str = "local"
+    uploads: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    module_file: str | None = None
+
+
+def load_source(definition: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+                module_name: str | None = None, kwargs: Mapping[str, Any] | None = None,
+                pipeline_name: str | None = None) -> PipelineSource:
+    """The definition to run: a JSON file (Path), JSON text or a mapping; or, when None, `module_name` built offline.
+
+    A built module also brings its uploads (step code, bundled sample data), staged before the run.
+
+    Raises:
+        UsageError: the definition file cannot be read.
+        ModuleLoadError, DefinitionError: from building the module.
+    """
+    if definition is None:
+        from modelbuild.definition.build import build_definition
+
+        built = build_definition(module_name, kwargs)
+        return PipelineSource(built.text, pipeline_name or built.pipeline_name, built.region, built.uploads,
+                              built.module_file)
+    if isinstance(definition, Mapping):
+        return PipelineSource(json.dumps(definition), pipeline_name or "LocalPipeline")
+    if isinstance(definition, os.PathLike):
+        try:
+            text = Path(definition).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read definition file {definition}: {exc.strerror}") from exc
+        return PipelineSource(text, pipeline_name or Path(definition).stem)
+    return PipelineSource(definition, pipeline_name or "LocalPipeline")
+
+
+def stage_uploads(uploads: Mapping[str, bytes], state_dir: str | os.PathLike[str] | None = None) -> None:
+    """Copy a built definition's uploads (step code, sample data) into the local store, as an upsert
+    copies them to S3, so a later run of the definition file finds them."""
+    ObjectStore(StateDir(state_dir).store_dir).put_all(uploads)
+
+
+def run_pipeline(
+    source: PipelineSource,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    state_dir: str | os.PathLike[str] | None = None,
+    max_parallel: int | None = None,
+    resume: str | None = None,
+    steps: Sequence[str] = (),
+    on_event: Callable[[StepEvent], None] | None = None,
+    cache_by_default: bool = True,
+) -> ExecutionRecord:
+    """Run a pipeline definition on this machine and return its execution record.
+
+    Args:
+        source: the definition (see `load_source`).
+        parameters: NAME -> value overrides (text from --parameter, or typed).
+        state_dir: the state directory (default $MODELBUILD_HOME, else ./.modelbuild).
+        max_parallel: most steps at once (default: the definition's ParallelismConfiguration, else the
+            CPU count); 1 runs them one by one.
+        resume: an execution id: rerun what did not succeed there, reusing the rest.
+        steps: run only these steps, reusing the outputs of the steps they depend on.
+        on_event: called in the calling thread with each execution and step event.
+        cache_by_default: cache job steps without a CacheConfig (see `modelbuild.local.cache`).
+
+    Returns:
+        The finished execution (status Succeeded or Failed; a failed execution does not raise).
+
+    Raises:
+        DefinitionError: invalid definition, unsupported step types, a cycle or dangling reference.
+        UsageError: bad parameters, unknown steps, unknown execution, missing S3 objects.
+    """
+    emit = on_event or (lambda event: None)
+    state = StateDir(state_dir)
+    try:
+        log = ExecutionLog(state)
+        log.mark_interrupted()
+        spec, plan, values = _prepare(source, parameters, log, resume, steps)
+        store = ObjectStore(state.store_dir)
+        store.put_all(source.uploads)
+        _check_inputs(spec, values, store, plan)
+        execution_id = secrets.token_hex(6)
+        log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)
+        emit(StepEvent(execution_id, None, None, "Executing", time.time()))
+        ctx = RunContext(
+            execution_id=execution_id, spec=spec, parameters=values,
+            variables=_variables(execution_id, source), log=log, store=store,
+            registry=ModelRegistry(state, source.region), jobs_dir=state.jobs_dir, logs_dir=state.logs_dir,
+            region=source.region, cache_by_default=cache_by_default, reused=plan.reused,
+            source_execution=plan.source_execution, included=plan.included, on_event=emit,
+        )
+        parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
+        scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
+        try:
+            status, reason = scheduler.run()
+        except BaseException as exc:  # Ctrl-C (or an engine bug): the record must not stay Executing
+            log.abort(execution_id, f"interrupted: {type(exc).__name__}")
+            raise
+        log.finish(execution_id, status, reason)
+        record = log.get(execution_id)
+        emit(StepEvent(execution_id, None, None, record.status, time.time(), reason=reason))
+        return record
+    finally:
+        state.close()
+
+
+def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: ExecutionLog, resume: str | None,
+             steps: Sequence[str]) -> tuple[PipelineSpec, Plan, dict[str, Any]]:
+    """The parsed definition, the plan and the parameter values, all checked before anything runs."""
+    spec = parse_definition(source.text)
+    check_supported(spec)
+    if resume and parameters:  # as SageMaker's retry: the reused outputs were made with the old values
+        raise UsageError("--resume reruns with the parameters of the resumed execution",
+                         hint="Drop --parameter, or start a new execution without --resume.")
+    plan = plan_run(spec, log, source.pipeline_name, resume, steps)
+    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters)
+
+
+def _definition_parallelism(spec: PipelineSpec) -> int | None:
+    """ParallelismConfiguration.MaxParallelExecutionSteps, when the definition carries one."""
+    config = spec.definition.get("ParallelismConfiguration") or {}
+    return int(config["MaxParallelExecutionSteps"]) if config.get("MaxParallelExecutionSteps") else None
+
+
+def _variables(execution_id: str, source: PipelineSource) -> dict[str, str]:
+    now = datetime.now(timezone.utc).isoformat()
+    pipeline_arn = f"arn:aws:sagemaker:{source.region}:{ACCOUNT}:pipeline/{source.pipeline_name.lower()}"
+    return {
+        "PipelineExecutionId": execution_id,
+        "PipelineExecutionArn": f"{pipeline_arn}/execution/{execution_id}",
+        "PipelineName": source.pipeline_name,
+        "PipelineArn": pipeline_arn,
+        "StartDateTime": now,
+        "CurrentDateTime": now,
+    }
+
+
+def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: ObjectStore, plan: Plan) -> None:
+    """Every S3 object a step to run reads by a literal URI or a parameter must be in the store."""
+    for step in spec.steps.values():
+        if step.name in plan.reused or (plan.included is not None and step.name not in plan.included):
+            continue
+        reader = getattr(module_for(step.type), "input_uris", None)
+        for uri in reader(_static(step.arguments, parameters)) if reader else []:
+            if isinstance(uri, str) and uri.startswith("s3://") and not store.exists(uri):
+                raise MissingInputError(
+                    f"step {step.name!r} reads {uri}, which is not in the local store ({store.path(uri)})",
+                    hint=f"Copy the file to {store.path(uri)}, or run the pipeline module (without --definition) "
+                    "so its code and data are staged.",
+                )
+
+
+def _static(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """`value` with parameter references replaced by their values and every other expression by None."""
+    if isinstance(value, Mapping):
+        if set(value) == {"Get"}:
+            path = str(value["Get"])
+            return parameters.get(path[len("Parameters."):]) if path.startswith("Parameters.") else None
+        if set(value) & {"Std:Join", "Std:JsonGet"}:
+            return None
+        return {key: _static(item, parameters) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_static(item, parameters) for item in value]
+    return value

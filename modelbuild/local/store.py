@@ -1,0 +1,164 @@
+"""The local "S3": a directory store where `s3://bucket/key` is the file `<root>/bucket/key`.
+
+Writes are atomic: a file is written to a temporary name beside its target and renamed; a directory
+output is staged and renamed into place, so nothing is visible half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from modelbuild.errors import DefinitionError
+
+_BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+
+
+class StorePathError(DefinitionError):
+    """Raised when an S3 URI is malformed or its key would escape the local store."""
+
+
+class ObjectStore:
+    """Maps S3 URIs to paths below `root`, and copies objects in and out of job directories."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, uri: str) -> Path:
+        """The local path of `uri`.
+
+        Raises:
+            StorePathError: not an s3:// URI, a bad bucket name, or a key with '..', '.' or an absolute part.
+        """
+        if not isinstance(uri, str) or not uri.startswith("s3://"):
+            raise StorePathError(f"not an S3 URI: {uri!r}", hint="Expected s3://bucket/key")
+        bucket, _, key = uri[5:].partition("/")
+        if not _BUCKET.match(bucket) or bucket in (".", ".."):
+            raise StorePathError(f"bad bucket name in {uri!r}")
+        if key.startswith("/") or "\\" in key:
+            raise StorePathError(f"the key of {uri!r} has an absolute part", hint="Remove the leading '/'.")
+        parts = [part for part in key.split("/") if part]
+        if any(part in (".", "..") for part in parts):
+            raise StorePathError(f"the key of {uri!r} would escape the store", hint="Remove '..' from the key.")
+        path = self.root.joinpath(bucket, *parts)
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise StorePathError(f"the key of {uri!r} would escape the store")
+        return path
+
+    def exists(self, uri: str) -> bool:
+        """True when `uri` is an object or a non-empty prefix."""
+        return self.path(uri).exists()
+
+    def put_bytes(self, uri: str, data: bytes) -> None:
+        """Write one object atomically (skipped when the same bytes are already there)."""
+        target = self.path(uri)
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, target)
+
+    def put_all(self, objects: Mapping[str, bytes]) -> None:
+        """Write every URI -> bytes of `objects`."""
+        for uri, data in objects.items():
+            self.put_bytes(uri, data)
+
+    def read_bytes(self, uri: str) -> bytes:
+        """The content of one object.
+
+        Raises:
+            StorePathError: there is no such object.
+        """
+        path = self.path(uri)
+        if not path.is_file():
+            raise StorePathError(f"no object at {uri} (looked for {path})")
+        return path.read_bytes()
+
+    def files(self, uri: str) -> list[tuple[str, Path]]:
+        """The objects below `uri` as (name relative to the prefix, path), like S3Prefix input.
+
+        An exact object yields its base name; a prefix yields every file below it.
+        """
+        path = self.path(uri)
+        if path.is_file():
+            return [(path.name, path)]
+        if not path.is_dir():
+            return []
+        found = []
+        for folder, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".staging-"))
+            for name in sorted(names):
+                if not name.startswith("."):
+                    full = Path(folder, name)
+                    found.append((full.relative_to(path).as_posix(), full))
+        return found
+
+    def download(self, uri: str, destination: Path) -> int:
+        """Copy the objects below `uri` into `destination`; returns how many.
+
+        Raises:
+            StorePathError: nothing is stored at `uri`.
+        """
+        objects = self.files(uri)
+        if not objects:
+            raise StorePathError(
+                f"nothing is stored at {uri} (local store path {self.path(uri)})",
+                hint="Run the pipeline module once with `modelbuild run --local` so its code and data are "
+                "stored, or copy the file there.",
+            )
+        for name, source in objects:
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        return len(objects)
+
+    def upload_dir(self, source: Path, uri: str) -> None:
+        """Publish every file below `source` at prefix `uri`: staged first, then renamed into place."""
+        target = self.path(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".staging-{uuid.uuid4().hex}"
+        shutil.copytree(source, staging)
+        if not target.exists():
+            try:
+                os.rename(staging, target)
+                return
+            except OSError:  # another writer created it meanwhile: merge file by file below
+                pass
+        for folder, _, names in os.walk(staging):
+            for name in names:
+                staged = Path(folder, name)
+                final = target / staged.relative_to(staging)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def upload_file(self, source: Path, uri: str) -> None:
+        """Publish one file at `uri` atomically."""
+        target = self.path(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        os.close(fd)
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+
+    def digest(self, uri: str) -> str:
+        """A SHA-256 over the names and contents of the objects below `uri` ("missing" when none)."""
+        objects = self.files(uri)
+        if not objects:
+            return "missing"
+        digest = hashlib.sha256()
+        for name, path in objects:
+            digest.update(name.encode() + b"\0")
+            with path.open("rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+        return digest.hexdigest()
