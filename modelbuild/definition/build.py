@@ -24,6 +24,8 @@ from modelbuild.definition.offline import (
     placeholder_bucket,
     quiet_sdk_logging,
     resolve_region,
+    sdk_config_validated_once,
+    service_data_parsed_once,
 )
 from modelbuild.definition.project import Project, find_project
 from modelbuild.errors import DefinitionError, ModelbuildError
@@ -103,6 +105,8 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
         offline_environment(region),
         quiet_sdk_logging(),
         location_independent_code_hashes(),
+        sdk_config_validated_once(),
+        service_data_parsed_once(),
         warnings.catch_warnings(),
         importing_from(project),
     ):
