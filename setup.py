@@ -43,6 +43,7 @@ required_packages = SAGEMAKER + [
 extras = {
     "test": [
         "pytest>=8",
+        "pytest-xdist>=3.6",
         "moto[server]>=5.0",
         "ruff>=0.6",
         "import-linter>=2.0",

@@ -2,8 +2,9 @@
 
     python bench/bench_cli.py [--runs N]
 
-Targets: `modelbuild --help` <= 1.5x `python -c "import typer"`; `modelbuild get-definition` of the
-reference pipeline (no definition cache) <= 1.6x `python -c "import sagemaker.mlops.workflow.pipeline"`.
+Targets: `modelbuild --help` <= 1.5x `python -c "import typer"`; `modelbuild get-definition --rebuild` of
+the reference pipeline (a real build: the definition cache is not read, the new build is kept in it)
+<= 1.6x `python -c "import sagemaker.mlops.workflow.pipeline"`.
 The floor of get-definition is the SDK's import, which any build of an SDK pipeline pays; it shares
 none of modelbuild's code, so waste in our build path (or the SDK work we drive) shows in the ratio.
 Run from the repository root (the reference project). Exits 1 when a target is missed.
@@ -31,8 +32,8 @@ def main() -> int:
     )
     ok &= report(
         "modelbuild get-definition vs importing the SDK",
-        *compare([str(VENV_BIN / "modelbuild"), "get-definition", "--no-stage"], [sys.executable, "-c", SDK_IMPORT],
-                 runs=runs, env=env),
+        *compare([str(VENV_BIN / "modelbuild"), "get-definition", "--no-stage", "--rebuild"],
+                 [sys.executable, "-c", SDK_IMPORT], runs=runs, env=env),
         target=1.6,
     )
     return 0 if ok else 1

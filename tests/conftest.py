@@ -3,6 +3,7 @@ server on 127.0.0.1 that the tests of AWS calls share: each test gets fresh stat
 
 from __future__ import annotations
 
+import collections
 import urllib.request
 
 import pytest
@@ -10,6 +11,16 @@ import pytest
 REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::123456789012:role/PipelineRole"
 BUCKET = "modelbuild-test-bucket"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, the files with the most slow tests first (each file runs on one worker, in
+    collection order: see setup.cfg), so a long one (minutes, to install a generated project) starts at
+    once instead of running alone at the end. Every worker sorts alike; a run without -n keeps file order."""
+    if not hasattr(config, "workerinput"):
+        return
+    slow = collections.Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])
 
 
 @pytest.fixture(scope="session")

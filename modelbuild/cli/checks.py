@@ -1,7 +1,8 @@
 """`modelbuild validate|graph|diff`: look at a definition before anything runs.
 
-`validate` and `graph` are offline (build the module's definition, or read `--definition FILE`);
-`diff` compares the definition an upsert would send with the deployed pipeline.
+`validate` and `graph` are offline (build the module's definition, or reuse its last build when
+nothing it depends on changed, or read `--definition FILE`); `diff` compares the definition an
+upsert would send, built afresh, with the deployed pipeline.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from typing import Any
 import typer
 
 from modelbuild.cli.app import app
-from modelbuild.cli.options import KWARGS_OPTION, MODULE_OPTION, TARGET_ENV, Target, parse_kwargs
+from modelbuild.cli.options import (
+    KWARGS_OPTION,
+    MODULE_OPTION,
+    REBUILD_OPTION,
+    STATE_DIR_OPTION,
+    TARGET_ENV,
+    Target,
+    definition_cache_dir,
+    parse_kwargs,
+)
 from modelbuild.errors import DefinitionError, ExitCode
 
 DEFINITION_OPTION = typer.Option(
@@ -32,11 +42,14 @@ class GraphFormat(str, enum.Enum):
 
 
 def load_definition(module_name: str | None, kwargs_text: str | None, definition_file: Path | None,
-                    role_arn: str | None = None) -> tuple[dict[str, Any], str, str | None]:
+                    role_arn: str | None = None, state_dir: Path | None = None,
+                    rebuild: bool = False) -> tuple[dict[str, Any], str, str | None]:
     """(definition, pipeline name, module file or None) from a JSON file, or built offline from a module.
 
-    With `role_arn` the module is built as `run --target sagemaker` builds it (role and default bucket
-    filled in), so what is checked is what would be upserted.
+    A module's last build is reused when nothing it depends on changed (unless `rebuild`). With
+    `role_arn` the module is built afresh, as `run --target sagemaker` builds it (role and default
+    bucket filled in), so what is checked is what would be upserted: filling them in imports the
+    module, before any build, where the definition cache would not see what it reads.
 
     Raises:
         DefinitionError: the file cannot be read or is not JSON.
@@ -46,14 +59,16 @@ def load_definition(module_name: str | None, kwargs_text: str | None, definition
             return json.loads(Path(definition_file).read_text(encoding="utf-8")), Path(definition_file).stem, None
         except (OSError, ValueError) as exc:
             raise DefinitionError(f"cannot read definition {str(definition_file)!r}: {exc}") from exc
-    from modelbuild.definition.build import build_definition
-
     kwargs = parse_kwargs(kwargs_text)
     if role_arn:
+        from modelbuild.definition.build import build_definition
         from modelbuild.sagemaker_target.run import sagemaker_kwargs
 
-        kwargs = sagemaker_kwargs(module_name, kwargs, role_arn)
-    built = build_definition(module_name, kwargs)
+        built = build_definition(module_name, sagemaker_kwargs(module_name, kwargs, role_arn))
+    else:
+        from modelbuild.definition.build_cache import build_or_reuse
+
+        built = build_or_reuse(module_name, kwargs, cache_dir=definition_cache_dir(state_dir), rebuild=rebuild)
     return built.definition, built.pipeline_name, built.module_file
 
 
@@ -68,6 +83,8 @@ def validate(
     ),
     role_arn: str = typer.Option(None, "--role-arn", help=ROLE_HELP),
     json_output: bool = typer.Option(False, "--json", help="Print the problems as a JSON list."),
+    state_dir: Path = STATE_DIR_OPTION,
+    rebuild: bool = REBUILD_OPTION,
 ) -> None:
     """Check a pipeline definition offline: references, property paths, PropertyFiles, parameter and
     condition types, cycles, step arguments and instance types against SageMaker's API model.
@@ -78,7 +95,7 @@ def validate(
     """
     from modelbuild.definition.validate import validate_definition
 
-    definition, name, module_file = load_definition(module_name, kwargs, definition_file, role_arn)
+    definition, name, module_file = load_definition(module_name, kwargs, definition_file, role_arn, state_dir, rebuild)
     problems = validate_definition(definition, target=target.value, role_arn=role_arn)
     if json_output:
         typer.echo(json.dumps({
@@ -108,6 +125,8 @@ def graph(
         GraphFormat.text, "--format", "-f", case_sensitive=False,
         help="text (a tree for the terminal), mermaid (for READMEs and pull requests) or dot (Graphviz).",
     ),
+    state_dir: Path = STATE_DIR_OPTION,
+    rebuild: bool = REBUILD_OPTION,
 ) -> None:
     """Draw the pipeline's step graph, offline.
 
@@ -121,7 +140,7 @@ def graph(
     """
     from modelbuild.definition.graph import render_graph
 
-    definition, name, _ = load_definition(module_name, kwargs, definition_file)
+    definition, name, _ = load_definition(module_name, kwargs, definition_file, state_dir=state_dir, rebuild=rebuild)
     typer.echo(render_graph(definition, fmt.value, title=name), nl=False)
 
 

@@ -22,9 +22,11 @@ from modelbuild.errors import ExecutionFailedError
 
 def run_local(options: Any) -> None:
     """Run `options` (a `RunOptions`) with the local engine; raise ExecutionFailedError when it fails."""
+    from modelbuild.cli.options import definition_cache_dir
     from modelbuild.local.engine import load_source, run_pipeline
 
-    source = load_source(options.definition_file, options.module_name, options.kwargs)
+    source = load_source(options.definition_file, options.module_name, options.kwargs,
+                         definition_cache=definition_cache_dir(options.state_dir), rebuild=options.rebuild)
     renderer = _renderer(options.json_output)
     with renderer:
         record = run_pipeline(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import enum
 import json
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -25,6 +26,25 @@ KWARGS_HELP = """Keyword arguments for get_pipeline as JSON (or a Python literal
 FILE_HELP = "Write the definition to this file (atomically) instead of stdout."
 MODULE_OPTION = typer.Option(None, "--module-name", "-n", help=MODULE_HELP)
 KWARGS_OPTION = typer.Option(None, "--kwargs", help=KWARGS_HELP)
+REBUILD_OPTION = typer.Option(
+    False, "--rebuild",
+    help="Build the definition even when nothing it depends on changed since the last build (which is reused "
+    "otherwise, without importing the SDK).",
+)
+STATE_DIR_OPTION = typer.Option(
+    None, "--state-dir", envvar="MODELBUILD_HOME",
+    help="The local state directory, where the last build of each module is kept for reuse (default ./.modelbuild).",
+)
+DEFINITION_CACHE = "definitions"
+"""The definition cache's directory inside the local state directory."""
+
+
+def definition_cache_dir(state_dir: Path | None) -> Path:
+    """Where builds are kept for reuse: `definitions/` in the local state directory (--state-dir,
+    else MODELBUILD_HOME, else ./.modelbuild)."""
+    from modelbuild.local.state import resolve_state_dir
+
+    return resolve_state_dir(state_dir) / DEFINITION_CACHE
 
 
 def parse_literal(text: str, option: str) -> Any:

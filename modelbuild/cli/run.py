@@ -16,6 +16,7 @@ from modelbuild.cli.app import app
 from modelbuild.cli.options import (
     KWARGS_OPTION,
     MODULE_OPTION,
+    REBUILD_OPTION,
     TARGET_ENV,
     Target,
     parse_kwargs,
@@ -40,6 +41,7 @@ class RunOptions:
     resume: str | None = None
     steps: tuple[str, ...] = ()
     cache_by_default: bool = True
+    rebuild: bool = False
     # SageMaker target
     role_arn: str | None = None
     description: str | None = None
@@ -83,6 +85,7 @@ def run(
         help="Local target: serve job steps without a CacheConfig from earlier identical runs (content-keyed); "
         "steps with a CacheConfig follow it.",
     ),
+    rebuild: bool = REBUILD_OPTION,
     role_arn: str = typer.Option(None, "--role-arn", help="SageMaker target: the IAM role the pipeline runs as."),
     description: str = typer.Option(None, "--description", help="SageMaker target: the pipeline's description."),
     tags: str = typer.Option(None, "--tags", help="""SageMaker target: '[{"Key": "team", "Value": "ml"}]'."""),
@@ -116,6 +119,7 @@ def run(
         resume=resume,
         steps=tuple(name.strip() for name in (steps or "").split(",") if name.strip()),
         cache_by_default=cache,
+        rebuild=rebuild,
         role_arn=role_arn,
         description=description,
         tags=tuple(parse_tags(tags)),

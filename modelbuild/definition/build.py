@@ -2,7 +2,9 @@
 
 `build_definition` imports the module, calls `get_pipeline` with an offline PipelineSession inside a
 scoped offline environment (see `modelbuild.definition.offline`), and returns the definition JSON
-together with every file the SDK would have uploaded to S3 on the way.
+together with every file the SDK would have uploaded to S3 on the way. The commands that only read a
+definition go through `modelbuild.definition.build_cache`, which reuses the last build while nothing
+it depends on changed.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class BuiltDefinition:
     module_file: str = ""
 
 
-def _shown(path: str) -> str:
+def shown_path(path: str) -> str:
     """`path` relative to the working directory when it is below it, else absolute."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
@@ -112,7 +114,7 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
     ):
         warnings.filterwarnings("ignore", message=_PIPELINE_SESSION_WARNING, category=UserWarning)
         module = load_pipeline_module(module_name, project)
-        log.info("Building %s from %s", module.name, _shown(str(module.file)))
+        log.info("Building %s from %s", module.name, shown_path(str(module.file)))
         if module.outside_project:
             log.warning("%s was found outside the project directory %s", module.file, project.root)
         session = offline_session(region, bucket)

@@ -26,7 +26,7 @@ from modelbuild.errors import DefinitionError
 from modelbuild.local.steps import module_for
 
 CACHEABLE_TYPES = ("Processing", "Training", "Transform")
-KEY_VERSION = 1  # bump when the key's material changes meaning
+KEY_VERSION = 2  # bump when the key's material changes meaning (2: digests of per-file digests)
 _DURATION = re.compile(
     r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"

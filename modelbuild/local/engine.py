@@ -19,6 +19,7 @@ from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
 from modelbuild.errors import UsageError
+from modelbuild.local.digests import DigestMemo
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
@@ -45,19 +46,27 @@ class PipelineSource:
 
 def load_source(definition: str | os.PathLike[str] | Mapping[str, Any] | None = None,
                 module_name: str | None = None, kwargs: Mapping[str, Any] | None = None,
-                pipeline_name: str | None = None) -> PipelineSource:
+                pipeline_name: str | None = None, *, definition_cache: str | os.PathLike[str] | None = None,
+                rebuild: bool = False) -> PipelineSource:
     """The definition to run: a JSON file (Path), JSON text or a mapping; or, when None, `module_name` built offline.
 
     A built module also brings its uploads (step code, bundled sample data), staged before the run.
+    With `definition_cache` (a directory), the module's last build kept there is reused when nothing
+    it depends on changed, unless `rebuild` (see `modelbuild.definition.build_cache`).
 
     Raises:
         UsageError: the definition file cannot be read.
         ModuleLoadError, DefinitionError: from building the module.
     """
     if definition is None:
-        from modelbuild.definition.build import build_definition
+        if definition_cache is not None:
+            from modelbuild.definition.build_cache import build_or_reuse
 
-        built = build_definition(module_name, kwargs)
+            built = build_or_reuse(module_name, kwargs, cache_dir=definition_cache, rebuild=rebuild)
+        else:
+            from modelbuild.definition.build import build_definition
+
+            built = build_definition(module_name, kwargs)
         return PipelineSource(built.text, pipeline_name or built.pipeline_name, built.region, built.uploads,
                               built.module_file)
     if isinstance(definition, Mapping):
@@ -114,7 +123,7 @@ def run_pipeline(
         log = ExecutionLog(state)
         log.mark_interrupted()
         spec, plan, values = _prepare(source, parameters, log, resume, steps)
-        store = ObjectStore(state.store_dir)
+        store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
         _check_inputs(spec, values, store, plan)
         execution_id = secrets.token_hex(6)

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS model_package_groups (name TEXT PRIMARY KEY, created 
 CREATE TABLE IF NOT EXISTS models (
     name TEXT PRIMARY KEY, arn TEXT NOT NULL, image TEXT, model_data_url TEXT, environment TEXT,
     execution_id TEXT, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS file_digests (
+    path TEXT PRIMARY KEY, stat_key TEXT NOT NULL, sha256 TEXT NOT NULL, recorded REAL NOT NULL);
 """
 
 

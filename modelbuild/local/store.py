@@ -2,6 +2,9 @@
 
 Writes are atomic: a file is written to a temporary name beside its target and renamed; a directory
 output is staged and renamed into place, so nothing is visible half-written.
+
+Reads into a job directory do not copy where the filesystem allows (see `modelbuild.local.placement`),
+and content digests are remembered while a file is unchanged (see `modelbuild.local.digests`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from modelbuild.errors import DefinitionError
+from modelbuild.local.digests import sha256_file
+from modelbuild.local.placement import place
 
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
@@ -25,11 +31,15 @@ class StorePathError(DefinitionError):
 
 
 class ObjectStore:
-    """Maps S3 URIs to paths below `root`, and copies objects in and out of job directories."""
+    """Maps S3 URIs to paths below `root`, and copies objects in and out of job directories.
 
-    def __init__(self, root: Path) -> None:
+    `memo` (a `DigestMemo`) remembers file digests between runs; without one, every digest reads the files.
+    """
+
+    def __init__(self, root: Path, memo: Any = None) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        self.memo = memo
 
     def path(self, uri: str) -> Path:
         """The local path of `uri`.
@@ -102,8 +112,11 @@ class ObjectStore:
                     found.append((full.relative_to(path).as_posix(), full))
         return found
 
-    def download(self, uri: str, destination: Path) -> int:
-        """Copy the objects below `uri` into `destination`; returns how many.
+    def download(self, uri: str, destination: Path, *, may_share: bool = False) -> int:
+        """Place the objects below `uri` into `destination` (reflinked, else copied); returns how many.
+
+        `may_share`: the job only reads them (the engine's own algorithms), so they may be hard links to
+        the store's files. Never for user code: a job writing to a hard link writes to the store.
 
         Raises:
             StorePathError: nothing is stored at `uri`.
@@ -118,7 +131,7 @@ class ObjectStore:
         for name, source in objects:
             target = destination / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            place(source, target, may_share=may_share)
         return len(objects)
 
     def upload_dir(self, source: Path, uri: str) -> None:
@@ -151,14 +164,12 @@ class ObjectStore:
         os.replace(temp, target)
 
     def digest(self, uri: str) -> str:
-        """A SHA-256 over the names and contents of the objects below `uri` ("missing" when none)."""
+        """A SHA-256 over the names and content digests of the objects below `uri` ("missing" when none)."""
         objects = self.files(uri)
         if not objects:
             return "missing"
         digest = hashlib.sha256()
         for name, path in objects:
-            digest.update(name.encode() + b"\0")
-            with path.open("rb") as stream:
-                for block in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(block)
+            content = self.memo.sha256(path) if self.memo is not None else sha256_file(path)
+            digest.update(f"{name}\0{content}\n".encode())
         return digest.hexdigest()

@@ -19,23 +19,31 @@ DEFINITION = {"Version": "2020-12-01", "Steps": [{"Name": "A", "Type": "Fail", "
 
 @pytest.fixture
 def build():
-    """The core mocked: build_definition returns a tiny definition."""
+    """The core mocked: build_or_reuse (get-definition) and build_definition (the seed's command, which
+    never reuses a build) return a tiny definition."""
     built = SimpleNamespace(text=json.dumps(DEFINITION), definition=DEFINITION, uploads=UPLOADS)
-    with mock.patch("modelbuild.definition.build.build_definition", return_value=built) as patched:
-        yield patched
+    with mock.patch("modelbuild.definition.build.build_definition", return_value=built) as fresh, \
+            mock.patch("modelbuild.definition.build_cache.build_or_reuse", return_value=built) as reuse:
+        yield SimpleNamespace(fresh=fresh, reuse=reuse)
 
 
 def test_without_a_module_name_the_core_takes_the_projects_default(build):
     result = runner.invoke(app, ["get-definition"])
     assert result.exit_code == ExitCode.OK, result.output
-    build.assert_called_once_with(None, {})
+    build.reuse.assert_called_once_with(None, {}, cache_dir=mock.ANY, rebuild=False)
     assert json.loads(result.stdout) == DEFINITION
 
 
 def test_passes_module_and_json_kwargs(build):
     result = runner.invoke(app, ["get-definition", "-n", "my.module", "--kwargs", '{"region": "eu-west-1"}'])
     assert result.exit_code == ExitCode.OK, result.output
-    build.assert_called_once_with("my.module", {"region": "eu-west-1"})
+    build.reuse.assert_called_once_with("my.module", {"region": "eu-west-1"}, cache_dir=mock.ANY, rebuild=False)
+
+
+def test_the_last_build_is_kept_in_the_state_dir_and_rebuild_forces_a_build(build, tmp_path):
+    result = runner.invoke(app, ["get-definition", "--rebuild", "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == ExitCode.OK, result.output
+    build.reuse.assert_called_once_with(None, {}, cache_dir=tmp_path / "state" / "definitions", rebuild=True)
 
 
 def test_pretty_indents(build):
@@ -58,10 +66,10 @@ def test_code_is_staged_in_the_local_store_for_run_local(build, tmp_path):
     assert staged.read_bytes() == UPLOADS["s3://bucket/code/abc/preprocess.py"]
 
 
-def test_no_stage_leaves_the_state_dir_alone(build, tmp_path):
+def test_no_stage_leaves_the_store_alone(build, tmp_path):
     result = runner.invoke(app, ["get-definition", "--no-stage", "--state-dir", str(tmp_path / "state")])
     assert result.exit_code == ExitCode.OK, result.output
-    assert not (tmp_path / "state").exists()
+    assert not (tmp_path / "state" / "s3").exists()
 
 
 def test_seed_command_never_stages(build, tmp_path, monkeypatch):
@@ -69,13 +77,14 @@ def test_seed_command_never_stages(build, tmp_path, monkeypatch):
     result = runner.invoke(get_pipeline_definition.app, [])
     assert result.exit_code == ExitCode.OK, result.output
     assert not (tmp_path / "state").exists()
+    build.fresh.assert_called_once_with(None, {})
 
 
 def test_bad_kwargs_fail_before_building(build):
     result = runner.invoke(app, ["get-definition", "--kwargs", "{region"])
     assert result.exit_code == ExitCode.USAGE
     assert "Error: --kwargs is neither JSON nor a Python literal" in result.stderr
-    build.assert_not_called()
+    build.reuse.assert_not_called()
 
 
 def test_seed_flags_are_accepted(build, tmp_path):
@@ -85,7 +94,7 @@ def test_seed_flags_are_accepted(build, tmp_path):
         ["-n", "my.module", "-kwargs", "{'region': 'eu-west-1', 'flag': true}", "-f", str(target)],
     )
     assert result.exit_code == ExitCode.OK, result.output
-    build.assert_called_once_with("my.module", {"region": "eu-west-1", "flag": True})
+    build.fresh.assert_called_once_with("my.module", {"region": "eu-west-1", "flag": True})
     assert json.loads(target.read_text()) == DEFINITION
 
 

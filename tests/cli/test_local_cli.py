@@ -53,7 +53,8 @@ def test_run_local_hands_the_options_to_the_engine(engine, tmp_path):
                                  "--steps", "A, B", "--state-dir", str(tmp_path)])
 
     assert result.exit_code == ExitCode.OK, result.output
-    engine.load.assert_called_once_with(Path("d.json"), None, {})
+    engine.load.assert_called_once_with(Path("d.json"), None, {}, definition_cache=tmp_path / "definitions",
+                                        rebuild=False)
     engine.run.assert_called_once_with(SOURCE, {"Go": "false"}, state_dir=tmp_path, max_parallel=2, resume=None,
                                        steps=("A", "B"), on_event=mock.ANY, cache_by_default=True)
 
@@ -69,7 +70,14 @@ def test_local_is_the_default_target(engine):
     result = runner.invoke(app, ["run"])
 
     assert result.exit_code == ExitCode.OK, result.output
-    engine.load.assert_called_once_with(None, None, {})
+    engine.load.assert_called_once_with(None, None, {}, definition_cache=mock.ANY, rebuild=False)
+
+
+def test_rebuild_asks_for_a_fresh_build(engine):
+    result = runner.invoke(app, ["run", "--local", "--rebuild"])
+
+    assert result.exit_code == ExitCode.OK, result.output
+    assert engine.load.call_args.kwargs["rebuild"] is True
 
 
 def test_a_failed_execution_exits_execution_failed_with_the_resume_command(engine, tmp_path):

@@ -289,10 +289,10 @@ def test_graph_prints_the_chosen_format(definition_file, fmt, expected):
 
 def test_graph_builds_the_module_when_no_file_is_given(definition_file):
     built = mock.Mock(definition=json.loads(definition_file.read_text()), pipeline_name="Two")
-    with mock.patch("modelbuild.definition.build.build_definition", return_value=built) as build:
+    with mock.patch("modelbuild.definition.build_cache.build_or_reuse", return_value=built) as build:
         result = runner.invoke(app, ["graph", "-n", "my.module", "--kwargs", '{"region": "eu-west-1"}'])
 
-    build.assert_called_once_with("my.module", {"region": "eu-west-1"})
+    build.assert_called_once_with("my.module", {"region": "eu-west-1"}, cache_dir=mock.ANY, rebuild=False)
     assert result.stdout.startswith("Two (2 steps)")
 
 

@@ -127,6 +127,7 @@ def test_run_on_sagemaker_and_diff_upsert_the_projects_pipeline(seed_project, cl
     assert json.loads(diffed.stdout)["module_file"].endswith("user-project/pipelines/abalone/pipeline.py")
 
 
+@pytest.mark.slow  # about 10 s: botocore retries moto's answer to the steps listing, with its backoff
 def test_the_seeds_run_pipeline_upserts_the_projects_pipeline(seed_project, clients):
     result = runner.invoke(run_pipeline.app, ["-n", MODULE, "-role-arn", ROLE_ARN])
 
@@ -199,6 +200,7 @@ def test_the_setting_in_setup_cfg_names_the_default_module_from_any_subdirectory
     assert step_names(json.loads(result.stdout)["Steps"]) == {"ChurnCheck", "ChurnFail"}
 
 
+@pytest.mark.slow  # builds the definition in a fresh process
 def test_the_installed_console_script_builds_the_projects_file(seed_project):
     """What a user types, in a fresh process: the installed `modelbuild`, in the project directory."""
     script = Path(sys.executable).parent / "modelbuild"

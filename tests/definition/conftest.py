@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -71,6 +73,64 @@ def get_pipeline(region, role=None, default_bucket=None, pipeline_name="Tiny", s
 def tiny_module(write_module):
     """A module whose pipeline "Tiny" is one Fail step carrying the region it was built for."""
     return write_module("tiny", TINY_MODULE)
+
+
+PROJECT_MODULE = "flows.tiny.pipeline"
+PROJECT_PIPELINE = '''"""A tiny pipeline that reads what real ones do: a data file it uploads, a file beside the
+project, an environment variable. It runs locally: its one Condition step passes."""
+
+import json
+import os
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def get_pipeline(region, role=None, default_bucket=None, sagemaker_session=None, least=1):
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.core.workflow.parameters import ParameterInteger, ParameterString
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    data = sagemaker_session.upload_data(str(HERE / "data" / "sample.csv"), bucket=default_bucket, key_prefix="tiny")
+    name = json.loads((HERE.parents[1] / "settings.json").read_text())["name"] + os.environ.get("TINY_SUFFIX", "")
+    count = ParameterInteger(name="Count", default_value=1)
+    check = ConditionStep(name="Check", conditions=[ConditionGreaterThanOrEqualTo(left=count, right=least)],
+                          if_steps=[], else_steps=[FailStep(name="TooFew", error_message="Count is too low")])
+    return Pipeline(name=name, parameters=[count, ParameterString(name="Data", default_value=data)], steps=[check],
+                    sagemaker_session=sagemaker_session)
+'''
+
+
+def write_project(root: Path) -> Path:
+    """Write a project whose setup.cfg names `flows.tiny.pipeline` (PROJECT_PIPELINE) into `root`:
+
+        setup.cfg  settings.json  flows/__init__.py  flows/tiny/{__init__.py, pipeline.py, data/sample.csv}
+    """
+    package = root / "flows" / "tiny"
+    (package / "data").mkdir(parents=True)
+    (root / "setup.cfg").write_text(f"[tool:modelbuild]\npipeline = {PROJECT_MODULE}\n")
+    (root / "settings.json").write_text('{"name": "Tiny"}')
+    (root / "flows" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "pipeline.py").write_text(PROJECT_PIPELINE)
+    (package / "data" / "sample.csv").write_text("1,2\n3,4\n")
+    return root
+
+
+def forget_project_modules() -> None:
+    """Drop `flows` and its modules from sys.modules, as a new process starts without them."""
+    for name in [name for name in sys.modules if name == "flows" or name.startswith("flows.")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def tiny_project(tmp_path):
+    """A project holding PROJECT_PIPELINE (see `write_project`), its modules not imported yet."""
+    forget_project_modules()
+    yield write_project(tmp_path / "project")
+    forget_project_modules()
 
 
 def processing(name: str, outputs: tuple[str, ...] = ("evaluation",), **extra) -> dict:

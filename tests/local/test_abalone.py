@@ -10,6 +10,8 @@ from modelbuild.local.engine import load_source, run_pipeline
 from modelbuild.local.records import CACHED, FAILED, SKIPPED, SUCCEEDED
 from modelbuild.local.registry import list_model_packages
 
+pytestmark = pytest.mark.slow  # runs the whole reference pipeline (about 10 s)
+
 
 @pytest.fixture(scope="module")
 def abalone():

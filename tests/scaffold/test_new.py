@@ -103,7 +103,9 @@ class TestDefaultProject:
         command = buildspec["phases"]["build"]["commands"][0]
 
         assert buildspec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
-        assert "pip install ." in buildspec["phases"]["install"]["commands"]
+        install = buildspec["phases"]["install"]["commands"]
+        assert install[:2] == ["pip install --quiet uv", "uv pip install --system ."]
+        assert "pyenv rehash" in install[2]  # CodeBuild's pyenv: `modelbuild` gets its shim
         assert "modelbuild run --target sagemaker" in command
         assert "--module-name" not in command  # setup.cfg names the module
         for variable in [*PROJECT_VARIABLES, "AWS_REGION"]:
@@ -192,6 +194,7 @@ class TestCustomNames:
 
         assert workflow["permissions"]["id-token"] == "write"
         assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+        assert steps[-2]["run"] == " && ".join(buildspec["phases"]["install"]["commands"][:2])  # as CodeBuild does
         assert steps[-1]["run"] == buildspec["phases"]["build"]["commands"][0]
         for variable in PROJECT_VARIABLES:
             assert variable in workflow["jobs"]["build"]["env"]

@@ -3,36 +3,147 @@
 Run as `python -m modelbuild.local.algorithms.xgboost_train <container /opt/ml dir>`. Reads the channels
 (CSV: label in column 0, no header; or libsvm) and hyperparameters as the algorithm image does, logs the
 evaluation metrics per round as the image does, and saves `xgboost-model` in the model directory.
+
+Channels of any size, in bounded memory: each channel is parsed once, block by block (see `blocks`),
+into a float32 spill in the job directory, and xgboost builds its matrix from the spill through a
+`DataIter`. With the hist tree method (the default) that matrix is a QuantileDMatrix, which keeps only
+the binned values (about one byte per value) and walks its input four times, hence the spill: the text
+is parsed once and the spill read back cheaply. Other tree methods and gblinear need the raw values and
+get a plain DMatrix from the same iterator.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from modelbuild.local.algorithms.blocks import csv_blocks, libsvm_blocks
 
 OBJECTIVE_ALIASES = {"reg:linear": "reg:squarederror"}  # names the algorithm image still accepts
 NOT_BOOSTER_PARAMETERS = {"num_round", "early_stopping_rounds", "csv_weights", "_tuning_objective_metric",
                           "save_model_on_termination", "_kfold", "_num_cv_round", "silent"}
+EVALUATED_CHANNELS = ("train", "validation")
 
 
-def load_channel(folder: Path, content_type: str):
-    """A DMatrix of every file in a channel folder: CSV (label in column 0, no header) or libsvm."""
-    import numpy as np
-    import xgboost
+class Spill:
+    """A channel parsed once into float32 arrays on disk, read back as often as xgboost asks."""
 
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.blocks: list[dict[str, Path]] = []
+        self.columns = 0  # features (CSV: every block has them; libsvm: the widest block's)
+
+    def add_csv(self, block: Any, source: Path) -> None:
+        """A CSV block: label in column 0, features after it."""
+        import numpy as np
+
+        if self.blocks and block.shape[1] - 1 != self.columns:
+            raise SystemExit(f"{source.name} has {block.shape[1]} columns, the channel's other records "
+                             f"{self.columns + 1}: every record needs the label and the same features")
+        self.columns = block.shape[1] - 1
+        self._save(data=np.ascontiguousarray(block[:, 1:]), label=np.ascontiguousarray(block[:, 0]))
+
+    def add_libsvm(self, features: Any, labels: Any) -> None:
+        """A libsvm block: a CSR matrix (any width up to the channel's) and its labels."""
+        self.columns = max(self.columns, features.shape[1])
+        self._save(values=features.data, indices=features.indices, indptr=features.indptr, label=labels)
+
+    def batch(self, index: int) -> dict[str, Any]:
+        """Block `index` as keyword arguments of xgboost's DataIter input callback (memory-mapped)."""
+        import numpy as np
+
+        arrays = {name: np.load(path, mmap_mode="r") for name, path in self.blocks[index].items()}
+        if "data" in arrays:
+            return arrays
+        from scipy.sparse import csr_matrix
+
+        rows = len(arrays["indptr"]) - 1
+        features = csr_matrix((arrays["values"], arrays["indices"], arrays["indptr"]), shape=(rows, self.columns))
+        return {"data": features, "label": arrays["label"]}
+
+    def _save(self, **arrays: Any) -> None:
+        import numpy as np
+
+        paths = {name: self.folder / f"{len(self.blocks):06d}-{name}.npy" for name in arrays}
+        for name, array in arrays.items():
+            np.save(paths[name], array)
+        self.blocks.append(paths)
+
+
+def spill_channel(folder: Path, content_type: str, scratch: Path) -> Spill:
+    """Every file of a channel folder parsed into a Spill below `scratch`."""
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     if not files:
         raise SystemExit(f"channel {folder.name!r} is empty")
-    if "libsvm" in content_type:
-        combined = folder.parent / f".{folder.name}.libsvm"
-        combined.write_bytes(b"".join(path.read_bytes().rstrip(b"\n") + b"\n" for path in files))
-        return xgboost.DMatrix(f"{combined}?format=libsvm")
-    if "csv" not in content_type:
-        raise SystemExit(f"content type {content_type!r} of channel {folder.name!r} is not supported locally "
-                         "(text/csv or text/libsvm)")
-    rows = np.vstack([np.loadtxt(path, delimiter=",", ndmin=2) for path in files])
-    return xgboost.DMatrix(rows[:, 1:], label=rows[:, 0])
+    spill = Spill(scratch / folder.name)
+    for path in files:
+        if "libsvm" in content_type:
+            for features, labels in libsvm_blocks(path):
+                spill.add_libsvm(features, labels)
+        elif "csv" in content_type:
+            for block in csv_blocks(path):
+                spill.add_csv(block, path)
+        else:
+            raise SystemExit(f"content type {content_type!r} of channel {folder.name!r} is not supported locally "
+                             "(text/csv or text/libsvm)")
+    if not spill.blocks:
+        raise SystemExit(f"channel {folder.name!r} has no records")
+    return spill
+
+
+def spill_iterator(spill: Spill) -> Any:
+    """An xgboost DataIter over the spill's blocks."""
+    import xgboost
+
+    class SpillIterator(xgboost.DataIter):
+        def __init__(self) -> None:
+            super().__init__(release_data=True)
+            self.position = 0
+
+        def next(self, input_data: Any) -> bool:
+            if self.position == len(spill.blocks):
+                return False
+            input_data(**spill.batch(self.position))
+            self.position += 1
+            return True
+
+        def reset(self) -> None:
+            self.position = 0
+
+    return SpillIterator()
+
+
+def uses_binned_data(params: Mapping[str, Any]) -> bool:
+    """True when training needs only binned values (the hist tree method), so a QuantileDMatrix serves."""
+    return params.get("booster") != "gblinear" and params.get("tree_method", "hist") in ("auto", "hist", "gpu_hist")
+
+
+def load_channel(folder: Path, content_type: str, scratch: Path, params: Mapping[str, Any], reference: Any = None):
+    """A channel folder as an xgboost matrix; `reference`: the training matrix, whose bins it shares."""
+    import xgboost
+
+    iterator = spill_iterator(spill_channel(folder, content_type, scratch))
+    if not uses_binned_data(params):
+        return xgboost.DMatrix(iterator)
+    max_bin = {"max_bin": int(params["max_bin"])} if "max_bin" in params else {}
+    return xgboost.QuantileDMatrix(iterator, ref=reference, **max_bin)
+
+
+def load_channels(root: Path, channels: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The train and validation channels as xgboost matrices, in the job's channel order."""
+    names = [name for name in channels if name in EVALUATED_CHANNELS]
+    matrices: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix=".spill-", dir=root) as scratch:  # gone before training starts
+        for name in sorted(names, key=lambda n: n != "train"):  # train first: validation is binned by its cuts
+            content_type = channels[name].get("ContentType") or "text/csv"
+            matrices[name] = load_channel(root / "input/data" / name, content_type, Path(scratch), params,
+                                          matrices.get("train"))
+    return {name: matrices[name] for name in names}
 
 
 def booster_parameters(hyperparameters: dict[str, str]) -> dict[str, object]:
@@ -62,12 +173,12 @@ def main(root: Path) -> None:
         raise SystemExit("the XGBoost algorithm needs a 'train' channel")
     if "num_round" not in hyperparameters:
         raise SystemExit("the XGBoost algorithm needs the 'num_round' hyperparameter")
-    data = {name: load_channel(root / "input/data" / name, spec.get("ContentType") or "text/csv")
-            for name, spec in channels.items() if name in ("train", "validation")}
+    params = booster_parameters(hyperparameters)
+    data = load_channels(root, channels, params)
     history: dict[str, dict[str, list[float]]] = {}
     early = hyperparameters.get("early_stopping_rounds")
     booster = xgboost.train(
-        booster_parameters(hyperparameters), data["train"], num_boost_round=int(hyperparameters["num_round"]),
+        params, data["train"], num_boost_round=int(hyperparameters["num_round"]),
         evals=[(matrix, name) for name, matrix in data.items()], evals_result=history,
         early_stopping_rounds=int(early) if early and "validation" in data else None, verbose_eval=False,
     )

@@ -3,7 +3,8 @@
 Run as `python -m modelbuild.local.algorithms.xgboost_transform MODEL_TAR INPUT_DIR OUTPUT_DIR`. Every
 file below INPUT_DIR is read as headerless CSV records, one per line (ContentType text/csv, SplitType
 Line), and its predictions are written one per line to OUTPUT_DIR/<same relative path>.out, as the
-batch transform of SageMaker writes them.
+batch transform of SageMaker writes them. Files are streamed a block at a time (see `blocks`), so memory
+does not grow with the input.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import sys
 import tarfile
 from pathlib import Path
+
+from modelbuild.local.algorithms.blocks import csv_blocks
 
 MODEL_FILE = "xgboost-model"
 
@@ -30,19 +33,21 @@ def load_booster(archive_path: Path):
 
 
 def predict_file(booster, source: Path, target: Path) -> int:
-    """Write one prediction per input line of `source` to `target`; returns the number of records."""
-    import numpy as np
-    import xgboost
-
-    lines = [line for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Write one prediction per input record of `source` to `target`; returns the number of records."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not lines:
-        target.write_text("", encoding="utf-8")
-        return 0
-    rows = np.loadtxt(lines, delimiter=",", ndmin=2)
-    predictions = booster.predict(xgboost.DMatrix(rows))
-    target.write_text("".join(f"{float(value)}\n" for value in predictions), encoding="utf-8")
-    return len(lines)
+    count = 0
+    with target.open("w", encoding="utf-8") as output:
+        for block in csv_blocks(source):
+            output.write(prediction_lines(booster.inplace_predict(block)))
+            count += len(block)
+    return count
+
+
+def prediction_lines(predictions) -> str:
+    """One line per record: a value, or comma-separated values for a multi-output model."""
+    if predictions.ndim == 1:
+        return "".join(f"{value}\n" for value in predictions.tolist())
+    return "".join(",".join(str(value) for value in row) + "\n" for row in predictions.tolist())
 
 
 def main(model: Path, inputs: Path, outputs: Path) -> None:

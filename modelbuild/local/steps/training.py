@@ -35,15 +35,25 @@ def is_xgboost_image(image: str) -> bool:
     return "xgboost" in image.rpartition("/")[2].partition(":")[0]
 
 
+def runs_builtin_algorithm(spec: Mapping[str, Any], hyperparameters: Mapping[str, str]) -> bool:
+    """True when the job runs the engine's XGBoost emulation, not user code (script mode, an entrypoint)."""
+    image = spec.get("TrainingImage") or spec.get("AlgorithmName") or ""
+    user_code = hyperparameters.get("sagemaker_program") or spec.get("ContainerEntrypoint")
+    return not user_code and is_xgboost_image(image)
+
+
 def run(ctx: StepContext) -> StepResult:
     """Train, then publish model.tar.gz (and output.tar.gz when the job wrote output data)."""
     args = ctx.arguments
     job = Job(ctx.job_dir, ctx.log_path)
     hyperparameters = {k: str(v) for k, v in (args.get("HyperParameters") or {}).items()}
+    spec = args.get("AlgorithmSpecification") or {}
+    read_only = runs_builtin_algorithm(spec, hyperparameters)  # no user code touches the channels
     channels = {}
     for channel in args.get("InputDataConfig") or []:
         name = channel["ChannelName"]
-        ctx.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], job.local(f"/opt/ml/input/data/{name}"))
+        ctx.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], job.local(f"/opt/ml/input/data/{name}"),
+                           may_share=read_only)
         channels[name] = {k: v for k, v in channel.items() if k in ("ContentType", "TrainingInputMode")}
     config = job.local("/opt/ml/input/config")
     config.mkdir(parents=True)
@@ -52,7 +62,6 @@ def run(ctx: StepContext) -> StepResult:
     (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
     for folder in ("/opt/ml/model", "/opt/ml/output/data", "/opt/ml/code"):
         job.local(folder).mkdir(parents=True, exist_ok=True)
-    spec = args.get("AlgorithmSpecification") or {}
     environment = {**_sm_environment(hyperparameters, channels), **(args.get("Environment") or {})}
     job.run(_command(ctx, job, spec, hyperparameters), environment, max_runtime(args))
     output_path = args["OutputDataConfig"]["S3OutputPath"].rstrip("/") + f"/{ctx.job_name}/output"

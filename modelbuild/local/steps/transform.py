@@ -49,8 +49,9 @@ def run(ctx: StepContext) -> StepResult:
                          f"got {content_type} and {split_type}")
     job = Job(ctx.job_dir, ctx.log_path)
     data_uri = transform_input["DataSource"]["S3DataSource"]["S3Uri"]
-    ctx.store.download(data_uri, job.local("/opt/ml/transform/input"))
-    ctx.store.download(model["ModelDataUrl"], job.local("/opt/ml/model"))
+    # The engine's own transform only reads its inputs, so they may be links to the store's files.
+    ctx.store.download(data_uri, job.local("/opt/ml/transform/input"), may_share=True)
+    ctx.store.download(model["ModelDataUrl"], job.local("/opt/ml/model"), may_share=True)
     job.local("/opt/ml/transform/output").mkdir(parents=True)
     archive = job.local("/opt/ml/model") / model["ModelDataUrl"].rstrip("/").rpartition("/")[2]
     job.run(["python3", "-m", XGBOOST_TRANSFORM, str(archive), "/opt/ml/transform/input", "/opt/ml/transform/output"])
