@@ -2,10 +2,11 @@
 
 Each run starts from a fresh venv and times the buildspec's install phase, bootstrap then install:
 
-    pip:  pip install --upgrade pip  &&  pip install WHEEL PROJECT
+    pip:  pip install --upgrade pip  &&  pip install WHEEL PROJECT        (the buildspec before uv)
     uv:   pip install uv             &&  uv pip install --python VENV/bin/python WHEEL PROJECT
 
-PROJECT is `modelbuild new bench-project --no-input` (the SageMaker SDK pins and about 136 packages).
+(The buildspec's `uv pip install --system` installs into CodeBuild's Python; here it goes into the venv.)
+PROJECT is `modelbuild new bench-project --no-input` (the SageMaker SDK pins: about 140 packages, 1 GB).
 modelbuild is not on the package index here, so its wheel is built once from this checkout and named on
 both command lines alike. Everything else comes from PyPI for both tools: the machine's pip configuration
 (extra indexes, find-links, constraints) is switched off for the runs (PIP_CONFIG_FILE=/dev/null), as on
@@ -33,26 +34,10 @@ import tempfile
 from pathlib import Path
 
 from _timing import VENV_BIN, report, wall_time
+from _wheel import build_wheel
 
 TARGET = 0.3
 CHECKOUT = Path(__file__).resolve().parent.parent
-# What a source distribution of modelbuild holds (as tests/scaffold/test_generated_project.py builds it).
-SOURCES = ("modelbuild", "template", "pipelines", "setup.py", "setup.cfg", "README.md", "LICENSE")
-
-
-def build_wheel(work: Path) -> Path:
-    """modelbuild's wheel, built from a copy of this checkout's sources (nothing written into the checkout)."""
-    source = work / "modelbuild-src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".modelbuild")
-    for name in SOURCES:
-        path = CHECKOUT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=ignore)
-        else:
-            shutil.copy(path, source / name)
-    wall_time([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source), "-w", str(work / "dist")])
-    (wheel,) = (work / "dist").glob("modelbuild-*.whl")
-    return wheel
 
 
 def clean_environment(work: Path) -> dict[str, str]:
@@ -106,6 +91,11 @@ def measure(sides: tuple[Side, Side], env: dict[str, str], runs: int, cold: bool
              statistics.median(b + i + f for b, i, f in side)) for side in times]
 
 
+def note(name: str, ours: float, floor: float) -> None:
+    """Print one result line that has no target of its own (report's format, without the verdict)."""
+    print(f"{name:<58} {ours:8.3f}s vs {floor:8.3f}s  ratio {ours / floor:5.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per side with warm caches")
@@ -127,10 +117,8 @@ def main() -> int:
                 sides, env, runs, cold=state == "cold")
             ok &= report(f"{state} cache: uv vs pip, install phase (bootstrap + install)", uv_phase, pip_phase,
                          uv_phase / pip_phase, TARGET)
-            report(f"{state} cache: uv vs pip, install step alone", uv_install, pip_install,
-                   uv_install / pip_install, TARGET)
-            report(f"{state} cache: uv vs pip, install + first get-definition", uv_first, pip_first,
-                   uv_first / pip_first, TARGET)
+            note(f"{state} cache: uv vs pip, install step alone", uv_install, pip_install)
+            note(f"{state} cache: uv vs pip, install + first get-definition", uv_first, pip_first)
     return 0 if ok else 1
 
 

@@ -112,7 +112,8 @@ def test_a_channel_in_one_block_trains_exactly_like_the_same_data_in_memory(tmp_
     assert np.array_equal(booster.predict(features), in_memory_model(ROWS).predict(features))
 
 
-def test_tree_methods_that_need_raw_values_get_a_plain_matrix(tmp_path):
+def test_tree_methods_that_need_raw_values_get_a_plain_matrix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # xgboost writes its DMatrix page files into the working directory, as a job's
     folder = tmp_path / "train"
     write_csv(folder / "train.csv", ROWS)
     params = {**PARAMS, "tree_method": "exact"}

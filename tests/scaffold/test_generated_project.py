@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,13 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from bench._wheel import build_wheel
 from modelbuild.scaffold.sources import PACKAGE_DIR, bundled_template_dir, reference_project_dir
 from tests.scaffold.conftest import CUSTOM
 
 pytestmark = pytest.mark.slow
 CHECKOUT = PACKAGE_DIR.parent
-# What a source distribution of modelbuild holds: the package, the template, the reference project.
-SOURCES = ("modelbuild", "template", "pipelines", "setup.py", "setup.cfg", "README.md", "LICENSE")
 
 
 def run(argv, cwd: Path, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -39,19 +37,7 @@ def run(argv, cwd: Path, timeout: float = 900, env: dict | None = None) -> subpr
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """modelbuild's wheel, built from a copy of this checkout's sources (nothing written into the checkout)."""
-    work = tmp_path_factory.mktemp("wheel")
-    source = work / "modelbuild-src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".modelbuild")
-    for name in SOURCES:
-        path = CHECKOUT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=ignore)
-        else:
-            shutil.copy(path, source / name)
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(source),
-         "-w", str(work / "dist")], cwd=work)
-    (built,) = (work / "dist").glob("modelbuild-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
