@@ -82,7 +82,9 @@ def validate(
         help="Check for this target: sagemaker also needs --role-arn.",
     ),
     role_arn: str = typer.Option(None, "--role-arn", help=ROLE_HELP),
-    json_output: bool = typer.Option(False, "--json", help="Print the problems as a JSON list."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the result as JSON: pipeline name, module file and the problems."
+    ),
     state_dir: Path = STATE_DIR_OPTION,
     rebuild: bool = REBUILD_OPTION,
 ) -> None:
