@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelbuild.definition.dsl import read_definition
+
 _MISSING = object()
 
 
@@ -129,29 +131,9 @@ def diff_definitions(deployed: Mapping[str, Any] | None, local: Mapping[str, Any
 
 
 def flatten_steps(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every step by name, condition branches lifted out; a branch step gains a "Branch" field
-    ("CheckMse if true") and a condition loses its IfSteps/ElseSteps (they are steps of their own)."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def collect(items: Any, branch: str | None) -> None:
-        for item in items if isinstance(items, list) else []:
-            if not isinstance(item, Mapping):
-                continue
-            step = dict(item)
-            if branch:
-                step["Branch"] = branch
-            if step.get("Type") == "Condition":
-                arguments = dict(step.get("Arguments") or {})
-                if_steps, else_steps = arguments.pop("IfSteps", []), arguments.pop("ElseSteps", [])
-                step["Arguments"] = arguments
-                found[str(step.get("Name"))] = step
-                collect(if_steps, f"{step.get('Name')} if true")
-                collect(else_steps, f"{step.get('Name')} if false")
-            else:
-                found[str(step.get("Name"))] = step
-
-    collect(definition.get("Steps"), None)
-    return found
+    """Every step by name as `dsl.read_definition` flattens them: condition branches lifted out, a branch
+    step with a "Branch" field ("CheckMse if true"), a condition without its IfSteps/ElseSteps."""
+    return {name: step.flat() for name, step in read_definition(definition).steps.items()}
 
 
 def _parameter_changes(old: list[Any], new: list[Any]) -> Iterator[FieldChange]:

@@ -1,10 +1,22 @@
-"""The SageMaker Pipelines definition JSON as plain data: parameters, steps, references and the step graph.
+"""The one parsed model of a SageMaker Pipelines definition: parameters, steps, references and the step graph.
 
-Both run targets and the definition tools (validate, graph, diff) read definitions through this module,
-so it knows the DSL's shape but runs nothing: `parse_definition` turns the JSON into a `PipelineSpec`
-whose graph is built from `DependsOn` *and* data references (`Get: Steps.X...`), and which rejects a
-cycle or a dangling reference before anything runs; `resolve_parameters` checks NAME=VALUE overrides
-against the declared parameters and their types.
+Everything that reads a definition reads it through `read_definition` (or its strict form
+`parse_definition`): `validate`, `diff`, `graph`, the SageMaker target and the local engine. So there is
+one place that knows the DSL's shape:
+
+- one flattening of condition branches: every step, wherever it sits, becomes a `StepSpec` with its
+  JSON path in the definition ("Steps[2].Arguments.IfSteps[0]") and the branch it belongs to;
+- one walker of expressions: every `Get` becomes a `Reference` (where it sits below the step, what it
+  reads) and every `Std:JsonGet` a `JsonGet` (both forms: PropertyFile and S3Uri);
+- one grammar for property paths (`parse_property_path`, also used for Std:JsonGet paths at run time);
+- one reading of conditions (`iter_conditions`: a `Not` holds its condition under "Condition", as the
+  SDK writes it, or "Expression", as older definitions do);
+- one step graph (DependsOn, data references and the enclosing condition) and one cycle detection.
+
+`read_definition` never raises for what is wrong inside the definition: it records each structural
+problem (a dangling reference, a cycle, an unknown condition type, ...) as a `Problem` with the step and
+the JSON path, so `validate` can list them all; `parse_definition` raises them as one DefinitionError.
+`resolve_parameters` checks NAME=VALUE overrides against the declared parameters and their types.
 """
 
 from __future__ import annotations
@@ -27,7 +39,100 @@ CONDITION_COMPARISONS = (
     "LessThanOrEqualTo",
 )
 CONDITION_TYPES = (*CONDITION_COMPARISONS, "In", "Not", "Or")
-_STEP_REFERENCE = re.compile(r"^Steps\.([^.\[]+)")
+REFERENCE_ROOTS = ("Parameters", "Execution", "Steps")
+
+Token = str | int
+# The property-path grammar: names (`.Outputs`), quoted keys (`['train']`, `["validation:rmse"]`) and
+# indexes (`[0]`, `[-1]`). Step references, Std:JsonGet paths and the engine's lookups all use it.
+_PATH_TOKEN = re.compile(r"""\.?([A-Za-z0-9_:-]+)|\[\s*(?:'([^']*)'|"([^"]*)"|(-?\d+))\s*\]""")
+_STEP_NAME = re.compile(r"[^.\[]+")
+
+
+class PropertyPathError(DefinitionError):
+    """Raised when a property path (after `Steps.<name>`, or a Std:JsonGet Path) does not follow the grammar."""
+
+
+def parse_property_path(path: str) -> tuple[Token, ...]:
+    """Split "Outputs['train'].S3Output.List[0]" into ("Outputs", "train", "S3Output", "List", 0).
+
+    Raises:
+        PropertyPathError: the path does not follow the grammar (the message shows where).
+    """
+    tokens: list[Token] = []
+    position = 0
+    while position < len(path):
+        match = _PATH_TOKEN.match(path, position)
+        if not match:
+            raise PropertyPathError(f"cannot read property path {path!r} at {path[position:]!r}")
+        name, single, double, index = match.groups()
+        if index is not None:
+            tokens.append(int(index))
+        else:
+            tokens.append(next(t for t in (name, single, double) if t is not None))
+        position = match.end()
+    return tuple(tokens)
+
+
+def format_path(tokens: tuple[Token, ...] | list[Token]) -> str:
+    """The JSON path text of `tokens`: ("Arguments", "Inputs", 0, "S3Uri") -> "Arguments.Inputs[0].S3Uri"."""
+    text = ""
+    for token in tokens:
+        text += f"[{token}]" if isinstance(token, int) else (f".{token}" if text else str(token))
+    return text
+
+
+def format_property_path(tokens: tuple[Token, ...] | list[Token]) -> str:
+    """A property path as the SDK writes it: names joined by dots, keys quoted, indexes bare."""
+    text = ""
+    for token in tokens:
+        if isinstance(token, int):
+            text += f"[{token}]"
+        elif _PATH_TOKEN.fullmatch(f".{token}") and not token[:1].isdigit():
+            text += f".{token}" if text else token
+        else:
+            text += f"[{token!r}]"
+    return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a definition.
+
+    Attributes:
+        step: the step's name, or None for the pipeline itself (parameters, role).
+        path: JSON path below the step (or below the definition when `step` is None).
+        message: what is wrong and, where possible, what would be right.
+        hint: the suggestion alone (also part of `message`), for a one-problem error's hint.
+    """
+
+    step: str | None
+    path: str
+    message: str
+    hint: str | None = field(default=None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        where = f"step {self.step!r}" if self.step else "pipeline"
+        return f"{where} at {self.path}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON-ready data."""
+        return {"step": self.step, "path": self.path, "message": self.message}
+
+
+def raise_for_problems(problems: list[Problem] | tuple[Problem, ...]) -> None:
+    """Raise one DefinitionError listing every problem; return quietly when there are none."""
+    if not problems:
+        return
+    if len(problems) == 1:
+        (problem,) = problems
+        raise DefinitionError(f"the definition is invalid: {problem}",
+                              hint=problem.hint or "Fix it in the pipeline module; `modelbuild validate` re-checks "
+                              "offline.")
+    listing = "\n".join(f"  - {problem}" for problem in problems)
+    raise DefinitionError(
+        f"the definition has {len(problems)} problems:\n{listing}",
+        hint="Fix them in the pipeline module; `modelbuild validate` re-checks offline.",
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +143,146 @@ class Parameter:
     type: str
     default: Any = None
     enum_values: tuple[str, ...] = ()
+    path: str = ""  # where it is declared, e.g. "Parameters[1]"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One `{"Get": ...}` inside a step.
+
+    Attributes:
+        location: JSON path tokens below the step, e.g. ("Arguments", "Conditions", 0, "RightValue").
+        expression: the Get text, e.g. "Steps.Train.ModelArtifacts.S3ModelArtifacts".
+        root: "Parameters", "Execution", "Steps", or "" for anything else (which cannot be resolved).
+        name: the parameter, execution variable or step it names ("" when none).
+        property_path: for a step reference, the tokens after the step name; None when they do not
+            follow the grammar (see `path_error`).
+        in_function: True inside Std:Join / Std:JsonGet, False when it stands as a field's whole value.
+        path_error: why `property_path` is None.
+    """
+
+    location: tuple[Token, ...]
+    expression: str
+    root: str
+    name: str
+    property_path: tuple[Token, ...] | None = ()
+    in_function: bool = False
+    path_error: str | None = None
+
+    @property
+    def where(self) -> str:
+        """`location` as JSON path text."""
+        return format_path(self.location)
+
+
+def parse_reference(expression: str, location: tuple[Token, ...] = (), in_function: bool = False) -> Reference:
+    """Read a Get expression: "Parameters.X", "Execution.X" or "Steps.<name>.<property path>"."""
+    root, _, rest = expression.partition(".")
+    if root in ("Parameters", "Execution"):
+        return Reference(location, expression, root, rest, (), in_function)
+    match = _STEP_NAME.match(rest) if root == "Steps" else None
+    if match is None:
+        return Reference(location, expression, "", "", (), in_function)
+    try:
+        tokens: tuple[Token, ...] | None = parse_property_path(rest[match.end():])
+        error = None
+    except PropertyPathError as exc:
+        tokens, error = None, exc.message
+    return Reference(location, expression, "Steps", match.group(0), tokens, in_function, error)
+
+
+def referenced_step(expression: str) -> str | None:
+    """The step name a Get like "Steps.Train.ModelArtifacts.S3ModelArtifacts" refers to, or None."""
+    reference = parse_reference(expression)
+    return reference.name if reference.root == "Steps" else None
+
+
+@dataclass(frozen=True)
+class JsonGet:
+    """One `{"Std:JsonGet": ...}` inside a step, in either of its forms.
+
+    Attributes:
+        location: JSON path tokens below the step of the Std:JsonGet object's value.
+        property_file: the `{"Get": "Steps.<step>.PropertyFiles.<name>"}` form's reference, else None.
+        s3_uri: the S3Uri form's value (text or an expression), else None.
+        path: the JSON path to read inside the file.
+    """
+
+    location: tuple[Token, ...]
+    property_file: Reference | None
+    s3_uri: Any
+    path: Any
+    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+
+def walk(value: Any, location: tuple[Token, ...] = ()) -> Iterator[tuple[tuple[Token, ...], Any]]:
+    """Every (JSON path tokens, value) inside `value`, depth first; a `Get` object is not entered."""
+    yield location, value
+    if isinstance(value, Mapping):
+        if _is_get(value):
+            return
+        for key, item in value.items():
+            yield from walk(item, (*location, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, (*location, index))
+
+
+def _is_get(value: Any) -> bool:
+    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("Get"), str)
+
+
+def find_references(value: Any, location: tuple[Token, ...] = ()) -> list[Reference]:
+    """Every `Get` inside `value` (Std:Join and Std:JsonGet included), with where it sits."""
+    return [
+        parse_reference(item["Get"], tokens, any(isinstance(t, str) and t.startswith("Std:") for t in tokens))
+        for tokens, item in walk(value, location) if _is_get(item)
+    ]
+
+
+def iter_gets(value: Any) -> Iterator[str]:
+    """Every `Get` expression text inside `value`."""
+    return (reference.expression for reference in find_references(value))
+
+
+def find_json_gets(value: Any, location: tuple[Token, ...] = ()) -> list[JsonGet]:
+    """Every `Std:JsonGet` inside `value`, in either form."""
+    found = []
+    for tokens, item in walk(value, location):
+        if isinstance(item, Mapping) and len(item) == 1 and isinstance(item.get("Std:JsonGet"), Mapping):
+            spec, where = item["Std:JsonGet"], (*tokens, "Std:JsonGet")
+            source = spec.get("PropertyFile")
+            file_reference = (
+                parse_reference(source["Get"], (*where, "PropertyFile"), True) if _is_get(source) else None
+            )
+            found.append(JsonGet(where, file_reference, spec.get("S3Uri"), spec.get("Path"), spec))
+    return found
+
+
+def not_operand(condition: Mapping[str, Any]) -> Any:
+    """The condition a `Not` negates: under "Condition" (as the SDK writes it) or "Expression"."""
+    return condition["Condition"] if "Condition" in condition else condition.get("Expression")
+
+
+def not_operand_key(condition: Mapping[str, Any]) -> str:
+    """Which key of a `Not` holds its condition ("Condition" or "Expression")."""
+    return "Condition" if "Condition" in condition or "Expression" not in condition else "Expression"
+
+
+def iter_conditions(conditions: Any, location: tuple[Token, ...]) -> Iterator[tuple[tuple[Token, ...], Any]]:
+    """Every condition of a Condition step's list, nested ones (inside Not and Or) included, with its path."""
+    for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
+        yield from _condition_tree(condition, (*location, index))
+
+
+def _condition_tree(condition: Any, location: tuple[Token, ...]) -> Iterator[tuple[tuple[Token, ...], Any]]:
+    yield location, condition
+    kind = condition.get("Type") if isinstance(condition, Mapping) else None
+    if kind == "Not":
+        key = not_operand_key(condition)
+        yield from _condition_tree(condition.get(key), (*location, key))
+    elif kind == "Or":
+        yield from iter_conditions(condition.get("Conditions") or [], (*location, "Conditions"))
 
 
 @dataclass(frozen=True)
@@ -53,6 +298,9 @@ class StepSpec:
         parameters_used: names of the parameters the step references.
         branch_of: (condition step name, True for IfSteps / False for ElseSteps) or None.
         raw: the step's JSON object as written.
+        path: where the step sits in the definition, e.g. "Steps[3].Arguments.IfSteps[0]".
+        references: every `Get` in its arguments, with where it sits.
+        json_gets: every `Std:JsonGet` in its arguments.
     """
 
     name: str
@@ -63,6 +311,9 @@ class StepSpec:
     parameters_used: tuple[str, ...] = ()
     branch_of: tuple[str, bool] | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    path: str = ""
+    references: tuple[Reference, ...] = field(default=(), repr=False)
+    json_gets: tuple[JsonGet, ...] = field(default=(), repr=False)
 
     @property
     def upstream(self) -> tuple[str, ...]:
@@ -87,162 +338,195 @@ class StepSpec:
         """The step's PropertyFiles (possibly empty)."""
         return list(self.raw.get("PropertyFiles") or [])
 
+    @property
+    def conditions(self) -> list[tuple[tuple[Token, ...], Any]]:
+        """A Condition step's conditions, nested ones included, with their paths (empty for other types)."""
+        if self.type != "Condition":
+            return []
+        return list(iter_conditions(self.arguments.get("Conditions") or [], ("Arguments", "Conditions")))
+
+    def flat(self) -> dict[str, Any]:
+        """The step's JSON as one step of a flat list: a condition without its branches, a branch step
+        with a "Branch" field ("CheckMse if true")."""
+        step = dict(self.raw)
+        if self.type == "Condition":
+            step["Arguments"] = dict(self.arguments)
+        if self.branch_of:
+            step["Branch"] = f"{self.branch_of[0]} if {'true' if self.branch_of[1] else 'false'}"
+        return step
+
 
 @dataclass(frozen=True)
 class PipelineSpec:
-    """A parsed definition: parameters and steps by name, and the steps in a valid run order."""
+    """A parsed definition.
+
+    Attributes:
+        parameters: declared parameters by name.
+        steps: every step by name (condition branches flattened), in the definition's order.
+        order: the steps in a valid run order (the definition's order when they form a cycle).
+        definition: the definition JSON as loaded.
+        problems: what is structurally wrong (empty for a definition that `parse_definition` accepts).
+    """
 
     parameters: Mapping[str, Parameter]
     steps: Mapping[str, StepSpec]
     order: tuple[str, ...]
     definition: Mapping[str, Any] = field(repr=False)
-
-    def graph(self) -> dict[str, tuple[str, ...]]:
-        """Each step name mapped to the names of the steps it waits for (graphlib's shape)."""
-        return {name: step.upstream for name, step in self.steps.items()}
-
-    def downstream(self, name: str) -> set[str]:
-        """Names of every step that transitively waits for `name`."""
-        found: set[str] = set()
-        frontier = [name]
-        while frontier:
-            current = frontier.pop()
-            for other in self.steps.values():
-                if current in other.upstream and other.name not in found:
-                    found.add(other.name)
-                    frontier.append(other.name)
-        return found
+    problems: tuple[Problem, ...] = ()
 
 
-def iter_gets(value: Any) -> Iterator[str]:
-    """Yield every `Get` path inside an expression tree (including those inside Std:Join / Std:JsonGet)."""
-    if isinstance(value, Mapping):
-        if set(value) == {"Get"} and isinstance(value["Get"], str):
-            yield value["Get"]
-            return
-        for item in value.values():
-            yield from iter_gets(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from iter_gets(item)
-
-
-def referenced_step(path: str) -> str | None:
-    """The step name a `Get` path like "Steps.Train.ModelArtifacts.S3ModelArtifacts" refers to, or None."""
-    match = _STEP_REFERENCE.match(path)
-    return match.group(1) if match else None
+def load_definition_text(text: str, source: str = "the definition") -> dict[str, Any]:
+    """`json.loads` of a definition, as a DefinitionError naming `source` when it is not a JSON object."""
+    try:
+        definition = json.loads(text)
+    except ValueError as exc:
+        raise DefinitionError(f"{source} is not valid JSON: {exc}",
+                              hint="Write it with `modelbuild get-definition --file-name FILE`.") from exc
+    if not isinstance(definition, dict):
+        raise DefinitionError(f"{source} is not a pipeline definition: it is a JSON {type(definition).__name__}",
+                              hint="Write it with `modelbuild get-definition --file-name FILE`.")
+    return definition
 
 
 def parse_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:
-    """Parse definition JSON (text or loaded) into a validated `PipelineSpec`.
-
-    Args:
-        definition: the JSON text `pipeline.definition()` returns, or its `json.loads`.
-
-    Returns:
-        The spec, with steps of condition branches flattened and a topological run order.
+    """Parse definition JSON (text or loaded) into a `PipelineSpec` with no structural problem.
 
     Raises:
-        DefinitionError: malformed JSON, duplicate step names, a reference to an unknown step or
-            parameter, an unknown condition type, or a cycle (naming the steps on it).
+        DefinitionError: malformed JSON, duplicate names, a reference to an unknown step or parameter,
+            an unknown condition type, or a cycle (naming the steps on it); every problem is listed.
+    """
+    spec = read_definition(definition)
+    raise_for_problems(spec.problems)
+    return spec
+
+
+def read_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:
+    """Parse definition JSON (text or loaded) into a `PipelineSpec`, recording what is wrong in `problems`.
+
+    Raises:
+        DefinitionError: `definition` is text that is not a JSON object.
     """
     if isinstance(definition, str):
-        try:
-            definition = json.loads(definition)
-        except ValueError as exc:
-            raise DefinitionError(f"the definition is not valid JSON: {exc}") from exc
+        definition = load_definition_text(definition)
+    reader = _Reader()
     if not isinstance(definition, Mapping) or not isinstance(definition.get("Steps"), list):
-        raise DefinitionError("the definition has no 'Steps' list", hint="Is this a pipeline definition?")
-    parameters = _parse_parameters(definition.get("Parameters") or [])
-    steps: dict[str, StepSpec] = {}
-    _collect_steps(definition["Steps"], None, steps)
-    _check_references(steps, parameters)
-    return PipelineSpec(parameters, steps, _run_order(steps), definition)
+        problem = Problem(None, "Steps", "the definition has no 'Steps' list", "Is this a pipeline definition?")
+        return PipelineSpec({}, {}, (), definition if isinstance(definition, Mapping) else {}, (problem,))
+    reader.read_parameters(definition.get("Parameters") or [])
+    reader.read_steps(definition["Steps"], ("Steps",), None)
+    for step in reader.steps.values():
+        reader.check_references(step)
+    order = reader.run_order()
+    return PipelineSpec(reader.parameters, reader.steps, order, definition, tuple(reader.problems))
 
 
-def _parse_parameters(items: list[Any]) -> dict[str, Parameter]:
-    parameters: dict[str, Parameter] = {}
-    for item in items:
-        if not isinstance(item, Mapping) or "Name" not in item:
-            raise DefinitionError(f"a parameter has no Name: {item!r}")
-        kind = item.get("Type", "String")
-        if kind not in PARAMETER_TYPES:
-            raise DefinitionError(f"parameter {item['Name']!r} has unknown type {kind!r}")
-        parameters[item["Name"]] = Parameter(
-            item["Name"], kind, item.get("DefaultValue"), tuple(item.get("EnumValues") or ())
-        )
-    return parameters
+class _Reader:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.parameters: dict[str, Parameter] = {}
+        self.steps: dict[str, StepSpec] = {}
 
+    def add(self, step: str | None, path: str, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(step, path, f"{message}; {hint}" if hint else message, hint))
 
-def _collect_steps(items: list[Any], branch_of: tuple[str, bool] | None, steps: dict[str, StepSpec]) -> None:
-    for item in items:
-        if not isinstance(item, Mapping) or not item.get("Name") or not item.get("Type"):
-            raise DefinitionError(f"a step has no Name or Type: {str(item)[:120]}")
-        name, arguments = item["Name"], dict(item.get("Arguments") or {})
-        if name in steps:
-            raise DefinitionError(f"two steps are named {name!r}", hint="Step names must be unique.")
-        if item["Type"] == "Condition":
-            if_steps, else_steps = arguments.pop("IfSteps", []), arguments.pop("ElseSteps", [])
-            _check_conditions(name, arguments.get("Conditions") or [])
-        gets = list(iter_gets(arguments))
-        steps[name] = StepSpec(
-            name=name,
-            type=item["Type"],
-            arguments=arguments,
-            depends_on=tuple(
-                entry["Step"] if isinstance(entry, Mapping) else entry for entry in item.get("DependsOn") or []
-            ),
-            data_dependencies=tuple(dict.fromkeys(s for s in map(referenced_step, gets) if s and s != name)),
-            parameters_used=tuple(dict.fromkeys(g[11:] for g in gets if g.startswith("Parameters."))),
-            branch_of=branch_of,
-            raw=item,
-        )
-        if item["Type"] == "Condition":
-            _collect_steps(if_steps, (name, True), steps)
-            _collect_steps(else_steps, (name, False), steps)
+    def read_parameters(self, items: Any) -> None:
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            path = f"Parameters[{index}]"
+            if not isinstance(item, Mapping) or not isinstance(item.get("Name"), str):
+                self.add(None, path, "a parameter needs a Name")
+                continue
+            name, kind = item["Name"], item.get("Type", "String")
+            if name in self.parameters:
+                self.add(None, f"{path}.Name", f"two parameters are named {name!r}")
+                continue
+            if kind not in PARAMETER_TYPES:
+                self.add(None, f"{path}.Type", f"parameter {name!r} has unknown type {kind!r}",
+                         did_you_mean(str(kind), PARAMETER_TYPES) or "Known types: " + ", ".join(PARAMETER_TYPES))
+            self.parameters[name] = Parameter(name, kind, item.get("DefaultValue"),
+                                              tuple(item.get("EnumValues") or ()), path)
 
-
-def _check_conditions(step: str, conditions: list[Any]) -> None:
-    for condition in conditions:
-        kind = condition.get("Type") if isinstance(condition, Mapping) else None
-        if kind not in CONDITION_TYPES:
-            raise DefinitionError(
-                f"condition step {step!r} has a condition of unknown type {kind!r}",
-                hint="Known types: " + ", ".join(CONDITION_TYPES),
+    def read_steps(self, items: Any, location: tuple[Token, ...], branch_of: tuple[str, bool] | None) -> None:
+        if not isinstance(items, list):
+            self.add(branch_of[0] if branch_of else None, format_path(location), "should be a list of steps")
+            return
+        for index, item in enumerate(items):
+            where = (*location, index)
+            if not isinstance(item, Mapping) or not item.get("Name") or not item.get("Type"):
+                self.add(None, format_path(where), "a step needs a Name and a Type")
+                continue
+            name, kind = str(item["Name"]), str(item["Type"])
+            if name in self.steps:
+                self.add(name, "Name", f"two steps are named {name!r} ({self.steps[name].path} and "
+                         f"{format_path(where)})", "Step names must be unique.")
+                continue
+            arguments = dict(item.get("Arguments") or {}) if isinstance(item.get("Arguments"), Mapping) else {}
+            if kind == "Condition":
+                if_steps, else_steps = arguments.pop("IfSteps", []), arguments.pop("ElseSteps", [])
+            references = tuple(find_references(arguments, ("Arguments",)))
+            depends_on = tuple(
+                str(entry.get("Step")) if isinstance(entry, Mapping) else str(entry)
+                for entry in (item.get("DependsOn") or [])
             )
-        if kind == "Not":
-            _check_conditions(step, [condition.get("Condition") or condition.get("Expression")])
-        elif kind == "Or":
-            _check_conditions(step, condition.get("Conditions") or [])
+            self.steps[name] = StepSpec(
+                name=name,
+                type=kind,
+                arguments=arguments,
+                depends_on=depends_on,
+                data_dependencies=tuple(dict.fromkeys(
+                    r.name for r in references if r.root == "Steps" and r.name != name
+                )),
+                parameters_used=tuple(dict.fromkeys(r.name for r in references if r.root == "Parameters")),
+                branch_of=branch_of,
+                raw=item,
+                path=format_path(where),
+                references=references,
+                json_gets=tuple(find_json_gets(arguments, ("Arguments",))),
+            )
+            if kind == "Condition":
+                self.read_steps(if_steps, (*where, "Arguments", "IfSteps"), (name, True))
+                self.read_steps(else_steps, (*where, "Arguments", "ElseSteps"), (name, False))
 
+    def check_references(self, step: StepSpec) -> None:
+        for index, name in enumerate(step.depends_on):
+            self.check_step_name(step, f"DependsOn[{index}]", name)
+        for reference in step.references:
+            where = reference.where
+            if reference.root == "Parameters":
+                if reference.name not in self.parameters:
+                    self.add(step.name, where, f"refers to parameter {reference.name!r}, which is not declared",
+                             did_you_mean(reference.name, self.parameters) or "Declare it in the pipeline's "
+                             "parameters.")
+            elif reference.root == "Steps":
+                if self.check_step_name(step, where, reference.name) and reference.path_error:
+                    self.add(step.name, where, f"{reference.expression!r}: {reference.path_error}")
+            elif reference.root == "":
+                self.add(step.name, where, f"cannot resolve {reference.expression!r}: a reference starts with "
+                         "Parameters., Steps. or Execution.")
+        for location, condition in step.conditions:
+            kind = condition.get("Type") if isinstance(condition, Mapping) else None
+            if kind not in CONDITION_TYPES:
+                self.add(step.name, format_path((*location, "Type")), f"unknown condition type {kind!r}",
+                         did_you_mean(str(kind), CONDITION_TYPES) or "Known types: " + ", ".join(CONDITION_TYPES))
 
-def _check_references(steps: Mapping[str, StepSpec], parameters: Mapping[str, Parameter]) -> None:
-    for step in steps.values():
-        for name in step.upstream:
-            if name not in steps:
-                suggestion = did_you_mean(name, steps)
-                raise DefinitionError(
-                    f"step {step.name!r} refers to step {name!r}, which is not in the definition",
-                    hint=suggestion or "Known steps: " + ", ".join(steps),
-                )
-        for name in step.parameters_used:
-            if name not in parameters:
-                raise DefinitionError(
-                    f"step {step.name!r} refers to parameter {name!r}, which is not declared",
-                    hint=did_you_mean(name, parameters) or "Declare it in the pipeline's parameters.",
-                )
+    def check_step_name(self, step: StepSpec, path: str, name: str) -> bool:
+        if name == step.name:
+            self.add(step.name, path, "a step cannot wait for itself")
+            return False
+        if name not in self.steps:
+            self.add(step.name, path, f"refers to step {name!r}, which is not in the definition",
+                     did_you_mean(name, self.steps) or "Known steps: " + ", ".join(self.steps))
+            return False
+        return True
 
-
-def _run_order(steps: Mapping[str, StepSpec]) -> tuple[str, ...]:
-    sorter = graphlib.TopologicalSorter({name: step.upstream for name, step in steps.items()})
-    try:
-        return tuple(sorter.static_order())
-    except graphlib.CycleError as exc:
-        cycle = exc.args[1]
-        raise DefinitionError(
-            "the steps form a cycle: " + " -> ".join(reversed(cycle)),
-            hint="Remove one of these DependsOn entries or data references.",
-        ) from exc
+    def run_order(self) -> tuple[str, ...]:
+        graph = {name: [u for u in step.upstream if u in self.steps and u != name] for name, step in self.steps.items()}
+        try:
+            return tuple(graphlib.TopologicalSorter(graph).static_order())
+        except graphlib.CycleError as exc:
+            cycle = list(reversed(exc.args[1]))
+            self.add(cycle[0], "DependsOn", "the steps form a cycle: " + " -> ".join(cycle),
+                     "Remove one of these DependsOn entries or data references.")
+            return tuple(self.steps)
 
 
 def resolve_parameters(spec: PipelineSpec, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -13,12 +13,12 @@ Anywhere a value stands, a pipeline expression (`{"Get": ...}`, `{"Std:Join": ..
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from modelbuild.errors import did_you_mean
+from modelbuild.definition.dsl import StepSpec, Token, parse_property_path
+from modelbuild.errors import DefinitionError, did_you_mean
 
 JOB_APIS: dict[str, tuple[str, str]] = {
     "Processing": ("CreateProcessingJob", "DescribeProcessingJob"),
@@ -27,7 +27,8 @@ JOB_APIS: dict[str, tuple[str, str]] = {
     "Model": ("CreateModel", "DescribeModel"),
     "RegisterModel": ("CreateModelPackage", "DescribeModelPackage"),
     "Tuning": ("CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob"),
-    "AutoML": ("CreateAutoMLJobV2", "DescribeAutoMLJobV2"),
+    # AutoMLStep's arguments are a CreateAutoMLJob request (automl.fit() calls create_auto_ml_job), not V2's.
+    "AutoML": ("CreateAutoMLJob", "DescribeAutoMLJob"),
 }
 """Step type -> (the operation its Arguments are the request of, the operation its properties come from)."""
 
@@ -38,16 +39,67 @@ FILLED_IN_AT_EXECUTION = frozenset({
     "HyperParameterTuningJobName", "AutoMLJobName",
 })
 
-# Properties of step types that have no job API of their own.
-OTHER_PROPERTIES: dict[str, frozenset[str]] = {
-    "Condition": frozenset({"Outcome"}),
-    "Fail": frozenset(),
-    "Lambda": frozenset({"OutputParameters"}),
-    "Callback": frozenset({"OutputParameters"}),
+DECLARED_OUTPUTS = "declared outputs"
+"""In `StepProperties.extra`: keyed by the names the step declares in its OutputParameters, then nothing."""
+ANYTHING = "anything"
+"""In `StepProperties.extra`: any path below is accepted (the service fills it in)."""
+
+
+@dataclass(frozen=True)
+class StepProperties:
+    """What `Steps.<name>.<path>` may read on a step of one type, as the pinned SDK's `Properties` say.
+
+    Attributes:
+        service: the botocore service whose shapes describe the properties.
+        shapes: the response shapes merged at the root (a Tuning step's are the
+            DescribeHyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob responses).
+        extra: root properties the SDK adds by hand: name -> None (a value), a dict of the names below
+            it, DECLARED_OUTPUTS or ANYTHING.
+    """
+
+    service: str = "sagemaker"
+    shapes: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Read from the pinned SDK's step classes (sagemaker/mlops/workflow/*_step.py and steps.py), each setting
+# `self._properties = Properties(shape_name(s)=...)` and adding names by hand; tests/definition/
+# test_properties.py checks this table against the SDK's own Properties objects.
+_CHECK_BASELINES = ("CalculatedBaselineConstraints", "BaselineUsedForDriftCheckConstraints")
+STEP_PROPERTIES: dict[str, StepProperties] = {
+    "Processing": StepProperties(shapes=("DescribeProcessingJobResponse",)),
+    # Plain training steps, @step functions and NotebookJobStep (a Training step with six more names).
+    "Training": StepProperties(shapes=("DescribeTrainingJobResponse",), extra=dict.fromkeys((
+        "ComputingJobName", "ComputingJobStatus", "NotebookJobInputLocation", "NotebookJobOutputLocationPrefix",
+        "InputNotebookName", "OutputNotebookName",
+    ))),
+    "Transform": StepProperties(shapes=("DescribeTransformJobResponse",)),
+    "Model": StepProperties(shapes=("DescribeModelOutput",)),
+    "RegisterModel": StepProperties(shapes=("DescribeModelPackageOutput",)),
+    "Tuning": StepProperties(shapes=(
+        "DescribeHyperParameterTuningJobResponse", "ListTrainingJobsForHyperParameterTuningJobResponse",
+    )),
+    "AutoML": StepProperties(shapes=("DescribeAutoMLJobResponse",), extra={
+        "BestCandidateProperties": dict.fromkeys(("ModelInsightsJsonReportPath", "ExplainabilityJsonReportPath")),
+    }),
+    "EMR": StepProperties(service="emr", shapes=("Step",)),
+    "EMRServerless": StepProperties(service="emr-serverless", shapes=("GetJobRunResponse",)),
+    "EndpointConfig": StepProperties(shapes=("DescribeEndpointConfigOutput",)),
+    "Endpoint": StepProperties(shapes=("DescribeEndpointOutput",)),
+    "InferenceComponent": StepProperties(shapes=("DescribeInferenceComponentOutput",)),
+    # JobConfigDocument is a JSON string the service parses lazily: the SDK lets references descend into it.
+    "Job": StepProperties(shapes=("DescribeJobResponse",), extra={"JobConfigDocument": ANYTHING}),
+    "Condition": StepProperties(extra={"Outcome": None}),
+    "Fail": StepProperties(),
+    "Lambda": StepProperties(extra={"OutputParameters": DECLARED_OUTPUTS}),
+    "Callback": StepProperties(extra={"OutputParameters": DECLARED_OUTPUTS}),
+    "QualityCheck": StepProperties(extra=dict.fromkeys((
+        *_CHECK_BASELINES, "CalculatedBaselineStatistics", "BaselineUsedForDriftCheckStatistics",
+    ))),
+    "ClarifyCheck": StepProperties(extra=dict.fromkeys(_CHECK_BASELINES)),
+    "Lineage": StepProperties(extra={"Associations": ANYTHING}),
 }
-
-_PATH_TOKEN = re.compile(r"""\.?([A-Za-z_][\w]*)|\[\s*(?:'([^']*)'|"([^"]*)"|(\d+))\s*\]""")
-
+"""Step type -> its properties. Types missing here (ForEach, Cleanup, ...) are not checked."""
 
 @dataclass(frozen=True)
 class ShapeProblem:
@@ -63,16 +115,11 @@ class ShapeProblem:
 
 
 @functools.cache
-def service_model() -> Any:
-    """botocore's SageMaker service model (loaded once, ~0.1 s)."""
+def service_model(service: str = "sagemaker") -> Any:
+    """botocore's service model of `service` (loaded once, ~0.1 s for SageMaker's)."""
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("sagemaker")
-
-
-def enum_values(shape_name: str) -> tuple[str, ...]:
-    """The allowed values of an enum shape of the service model, e.g. "TrainingInstanceType"."""
-    return tuple(service_model().shape_for(shape_name).enum)
+    return botocore.session.get_session().get_service_model(service)
 
 
 def is_expression(value: Any) -> bool:
@@ -101,69 +148,153 @@ def argument_problems(step_type: str, arguments: Any) -> list[ShapeProblem]:
     return problems
 
 
-def parse_property_path(path: str) -> list[str | int]:
-    """Split "A.B['x'][0].C" into ["A", "B", "x", 0, "C"]; ValueError when it is not a property path."""
-    tokens: list[str | int] = []
-    position = 0
-    while position < len(path):
-        match = _PATH_TOKEN.match(path, position)
-        if not match or (position == 0 and path.startswith(".")):
-            raise ValueError(f"cannot read property path {path!r} at {path[position:]!r}")
-        name, quoted, double_quoted, index = match.groups()
-        if name is not None:
-            tokens.append(name)
-        elif index is not None:
-            tokens.append(int(index))
-        else:
-            tokens.append(quoted if quoted is not None else double_quoted)
-        position = match.end()
-    return tokens
+def property_names(step: StepSpec | str) -> list[str]:
+    """The names `Steps.<step>.<name>` may start with, for a step (or a step type); empty when not checked."""
+    table = STEP_PROPERTIES.get(step if isinstance(step, str) else step.type)
+    if table is None:
+        return []
+    names = dict.fromkeys(table.extra)
+    for shape_name in table.shapes:
+        names.update(dict.fromkeys(service_model(table.service).shape_for(shape_name).members))
+    if step == "Processing" or getattr(step, "type", None) == "Processing":
+        names["PropertyFiles"] = None
+    return list(names)
 
 
-def property_problem(step_type: str, property_path: str) -> str | None:
+def property_problem(step: StepSpec | str, property_path: str | tuple[Token, ...]) -> str | None:
     """Check the part of a `Steps.<name>.<path>` reference after the step name against the step's properties.
 
     Args:
-        step_type: the referenced step's DSL type.
-        property_path: e.g. "ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri".
+        step: the referenced step (its declared outputs are checked too), or only its DSL type.
+        property_path: e.g. "ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri", or its tokens.
 
     Returns:
-        None when a step of that type has the property (or its type is not known here), else a
-        one-line message naming what is missing and, where close, what was meant.
+        None when a step of that type has the property (or its type is not checked here), else a
+        one-line message naming what is missing and, where one is close, what was meant.
     """
+    step_type = step if isinstance(step, str) else step.type
+    table = STEP_PROPERTIES.get(step_type)
+    if table is None:
+        return None
     try:
-        tokens = parse_property_path(property_path)
-    except ValueError as exc:
-        return str(exc)
+        tokens = parse_property_path(property_path) if isinstance(property_path, str) else property_path
+    except DefinitionError as exc:
+        return exc.message
     if not tokens:
         return "the reference names a step but no property"
-    if step_type in OTHER_PROPERTIES:
-        allowed = OTHER_PROPERTIES[step_type]
-        if tokens[0] in allowed:
-            return None
-        return f"a {step_type} step has no property {tokens[0]!r}" + (
-            f"; it has: {', '.join(sorted(allowed))}" if allowed else ""
-        )
-    if step_type not in JOB_APIS:
-        return None
-    if step_type == "Processing" and tokens[0] == "PropertyFiles":
+    first = tokens[0]
+    if step_type == "Processing" and first == "PropertyFiles":
         return None  # declared by the step itself; the validator checks the name
-    shape = service_model().operation_model(JOB_APIS[step_type][1]).output_shape
-    walked = step_type
+    if first in table.extra:
+        return _extra_problem(step, table.extra, tokens, step_type)
+    shape = _root_shape(table, first)
+    if shape is not None:
+        return _walk_shape(shape, tokens, step_type, None if isinstance(step, str) else step.arguments)[0]
+    names = property_names(step)
+    hint = did_you_mean(str(first), names)
+    listing = "" if hint or len(names) > 12 else f"; it has: {', '.join(names) or 'none'}"
+    return f"{step_type} has no property {first!r}" + (f"; {hint}" if hint else listing)
+
+
+def _extra_problem(step: StepSpec | str, below: Any, tokens: tuple[Token, ...], walked: str) -> str | None:
+    """Follow `tokens` through the names the SDK adds by hand (see `StepProperties.extra`)."""
+    for position, token in enumerate(tokens):
+        if below is ANYTHING:
+            return None
+        if below is DECLARED_OUTPUTS:
+            if isinstance(step, str):
+                return None
+            declared, rest = _declared_outputs(step), tokens[position + 1:]
+            if token not in declared:
+                hint = did_you_mean(str(token), declared)
+                return f"{walked} has no output {token!r}; " + (
+                    hint or f"the step declares: {', '.join(declared) or 'none'}")
+            return f"{walked}[{token!r}] is a value, it has no property {rest[0]!r}" if rest else None
+        if not isinstance(below, Mapping):
+            return f"{walked} is a value, it has no property {token!r}"
+        if token not in below:
+            hint = did_you_mean(str(token), below)
+            return f"{walked} has no property {token!r}" + (f"; {hint}" if hint else "")
+        below = below[token]
+        walked = f"{walked}.{token}" if isinstance(token, str) else f"{walked}[{token!r}]"
+    return None
+
+
+def property_shape(step: StepSpec | str, tokens: tuple[Token, ...]) -> Any:
+    """The service-model shape a valid property path of a step ends at; None when it is none of the
+    response shapes' (a name the SDK adds by hand, PropertyFiles) or is not valid."""
+    table = STEP_PROPERTIES.get(step if isinstance(step, str) else step.type)
+    shape = _root_shape(table, tokens[0]) if table is not None and tokens else None
+    if shape is None:
+        return None
+    problem, found = _walk_shape(shape, tokens, "", None)
+    return None if problem else found
+
+
+def _root_shape(table: StepProperties, name: Token) -> Any:
+    """The first of the table's response shapes that has member `name`, or None."""
+    for shape_name in table.shapes:
+        shape = service_model(table.service).shape_for(shape_name)
+        if isinstance(name, str) and name in shape.members:
+            return shape
+    return None
+
+
+def _declared_outputs(step: StepSpec) -> list[str]:
+    """The OutputName of each of a Lambda or Callback step's OutputParameters."""
+    return [str(item.get("OutputName")) for item in step.raw.get("OutputParameters") or [] if isinstance(item, Mapping)]
+
+
+def _walk_shape(shape: Any, tokens: tuple[Token, ...], walked: str, arguments: Any) -> tuple[str | None, Any]:
+    """(None, the shape at the end of `tokens`) or (why the path leaves the shape, None)."""
+    # `arguments` follows the same tokens through the step's request, which the Describe response echoes:
+    # where the request lists named items (outputs, channels), a name must be one of them.
     for token in tokens:
         if shape.type_name == "structure":
             if not isinstance(token, str) or token not in shape.members:
                 hint = did_you_mean(str(token), shape.members)
-                return f"{walked} has no property {token!r}" + (f"; {hint}" if hint else "")
+                return f"{walked} has no property {token!r}" + (f"; {hint}" if hint else ""), None
             shape = shape.members[token]
+            arguments = arguments.get(token) if isinstance(arguments, Mapping) else None
         elif shape.type_name == "list":
             shape = shape.member  # by position, or by the element's name as the service allows
+            if isinstance(token, str) and _literal_names(arguments) is not None:
+                names = _literal_names(arguments)
+                if token not in names:
+                    hint = did_you_mean(token, names)
+                    return f"{walked} has no item named {token!r}; " + (
+                        hint or f"the step declares: {', '.join(names) or 'none'}"), None
+            arguments = _item(arguments, token)
         elif shape.type_name == "map":
             shape = shape.value
+            arguments = arguments.get(token) if isinstance(arguments, Mapping) else None
         else:
-            return f"{walked} is a {shape.type_name}, it has no property {token!r}"
+            return f"{walked} is a {shape.type_name}, it has no property {token!r}", None
         walked = f"{walked}.{token}" if isinstance(token, str) else f"{walked}[{token!r}]"
-    return None
+    return None, shape
+
+
+def _literal_names(items: Any) -> list[str] | None:
+    """The names of a request's list of named items (OutputName, ChannelName, ...); None unless all are literal."""
+    if not isinstance(items, list) or not items:
+        return None
+    names = []
+    for item in items:
+        if not isinstance(item, Mapping) or is_expression(item):
+            return None
+        found = [(key, value) for key, value in item.items() if key.endswith("Name")]
+        if not found or any(not isinstance(value, str) for _, value in found):
+            return None
+        names += [value for _, value in found]
+    return names
+
+
+def _item(items: Any, token: Token) -> Any:
+    if not isinstance(items, list):
+        return None
+    if isinstance(token, int):
+        return items[token] if -len(items) <= token < len(items) else None
+    return next((item for item in items if isinstance(item, Mapping) and token in item.values()), None)
 
 
 def _check(shape: Any, value: Any, path: str, problems: list[ShapeProblem], top_level: bool = False) -> None:

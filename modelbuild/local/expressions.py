@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from modelbuild.definition.dsl import referenced_step
+from modelbuild.definition.dsl import not_operand, parse_property_path, parse_reference
 from modelbuild.errors import DefinitionError
 
-_PATH_TOKEN = re.compile(r"\.?([A-Za-z0-9_:-]+)|\[\s*(?:'([^']*)'|\"([^\"]*)\"|(-?\d+))\s*\]")
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "Equals": operator.eq,
     "GreaterThan": operator.gt,
@@ -25,24 +23,7 @@ class ExpressionError(DefinitionError):
     """Raised when an expression cannot be evaluated: unknown property, missing property file, bad path."""
 
 
-def property_path(path: str) -> list[str | int]:
-    """Split "Outputs['train'].S3Output.S3Uri" into ["Outputs", "train", "S3Output", "S3Uri"]."""
-    tokens: list[str | int] = []
-    position = 0
-    while position < len(path):
-        match = _PATH_TOKEN.match(path, position)
-        if not match:
-            raise ExpressionError(f"cannot read property path {path!r} at {path[position:]!r}")
-        name, single, double, index = match.groups()
-        if index is not None:
-            tokens.append(int(index))
-        else:
-            tokens.append(next(t for t in (name, single, double) if t is not None))
-        position = match.end()
-    return tokens
-
-
-def lookup(value: Any, tokens: list[str | int], where: str) -> Any:
+def lookup(value: Any, tokens: tuple[str | int, ...] | list[str | int], where: str) -> Any:
     """Follow `tokens` into `value`; a string index on a list selects the item whose *Name equals it."""
     for token in tokens:
         if isinstance(value, list) and isinstance(token, str):
@@ -118,13 +99,14 @@ class Resolver:
             if name not in self.variables:
                 raise ExpressionError(f"unknown execution variable {path!r}")
             return self.variables[name]
-        step = referenced_step(path)
-        if step is None:
+        reference = parse_reference(path)
+        if reference.root != "Steps":
             raise ExpressionError(f"cannot evaluate Get {path!r}", hint="Expected Parameters.*, Execution.* or Steps.*")
-        if step not in self.properties:
-            raise ExpressionError(f"step {step!r} has no properties yet (it did not run in this execution)")
-        tokens = property_path(path[len("Steps.") + len(step) :])
-        return lookup(self.properties[step], tokens, f"step {step!r}")
+        if reference.name not in self.properties:
+            raise ExpressionError(f"step {reference.name!r} has no properties yet (it did not run in this execution)")
+        if reference.property_path is None:
+            raise ExpressionError(f"{path!r}: {reference.path_error}")
+        return lookup(self.properties[reference.name], reference.property_path, f"step {reference.name!r}")
 
     def json_get(self, spec: Mapping[str, Any]) -> Any:
         """Std:JsonGet: read a JSON property file (or S3Uri) from the store and follow its Path."""
@@ -136,12 +118,11 @@ class Resolver:
             document = json.loads(self.read_object(uri))
         except ValueError as exc:
             raise ExpressionError(f"property file {uri} is not JSON: {exc}") from exc
-        return lookup(document, property_path(spec["Path"]), f"property file {uri}")
+        return lookup(document, parse_property_path(spec["Path"]), f"property file {uri}")
 
-    def _property_file_uri(self, reference: Any) -> str:
-        path = reference["Get"] if isinstance(reference, Mapping) else str(reference)
-        step = referenced_step(path) or ""
-        file_name = path.rpartition(".")[2]
+    def _property_file_uri(self, source: Any) -> str:
+        reference = parse_reference(source["Get"] if isinstance(source, Mapping) else str(source))
+        step, file_name = reference.name, ".".join(map(str, (reference.property_path or ())[1:]))
         declared = {f["PropertyFileName"]: f for f in self.property_files.get(step, [])}
         if file_name not in declared:
             raise ExpressionError(f"step {step!r} declares no property file {file_name!r}")
@@ -166,7 +147,7 @@ class Resolver:
             except ValueError as exc:
                 raise ExpressionError(f"In cannot compare {value!r} with {condition['Values']!r}") from exc
         if kind == "Not":
-            return not self.condition(condition.get("Condition") or condition["Expression"])
+            return not self.condition(not_operand(condition))
         if kind == "Or":
             return any(self.condition(c) for c in condition["Conditions"])
         raise ExpressionError(f"unknown condition type {kind!r}")

@@ -154,11 +154,6 @@ class ExecutionLog:
             "SELECT * FROM steps WHERE execution_id=? ORDER BY started, rowid", (execution_id,))]
         return record
 
-    def latest(self, pipeline_name: str) -> ExecutionRecord | None:
-        """The newest execution of a pipeline, with its steps, or None."""
-        found = self.list(pipeline_name, limit=1)
-        return self.get(found[0].id) if found else None
-
 
 def _alive(pid: int | None) -> bool:
     if not pid:

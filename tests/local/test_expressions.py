@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from modelbuild.local.expressions import ExpressionError, Resolver, property_path
+from modelbuild.definition.dsl import parse_property_path
+from modelbuild.local.expressions import ExpressionError, Resolver
 from modelbuild.local.records import SKIPPED, SUCCEEDED
 from tests.local.conftest import condition, definition, parameter, processing, statuses
 
@@ -77,7 +78,7 @@ def test_unevaluable_expressions_name_what_is_missing(resolver, expression, mess
 
 
 def test_property_paths_split_names_quotes_and_indexes():
-    assert property_path("Outputs['train'].S3Output.List[0]") == ["Outputs", "train", "S3Output", "List", 0]
+    assert parse_property_path("Outputs['train'].S3Output.List[0]") == ("Outputs", "train", "S3Output", "List", 0)
 
 
 def compare(kind: str, left, right) -> dict:

@@ -105,9 +105,3 @@ def check_supported(spec: PipelineSpec) -> None:
     if reasons:
         raise UnsupportedStepError("; ".join(reasons), hint="Run this pipeline with --target sagemaker.")
 
-
-def input_uris(step: StepSpec, arguments: Mapping[str, Any]) -> list[str]:
-    """The S3 URIs a step reads, for its cache key."""
-    module = module_for(step.type)
-    reader = getattr(module, "input_uris", None)
-    return [uri for uri in (reader(arguments) if reader else []) if isinstance(uri, str)]
