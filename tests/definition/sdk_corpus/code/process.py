@@ -1,0 +1,1 @@
+"""A processing script the corpus packs with FrameworkProcessor (never run)."""

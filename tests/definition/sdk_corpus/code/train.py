@@ -1,0 +1,1 @@
+"""A training entry script the corpus packs as SourceCode (never run)."""
