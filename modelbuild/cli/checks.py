@@ -52,13 +52,13 @@ def load_definition(module_name: str | None, kwargs_text: str | None, definition
     module, before any build, where the definition cache would not see what it reads.
 
     Raises:
-        DefinitionError: the file cannot be read or is not JSON.
+        UsageError: the file cannot be read.
+        DefinitionError: the file is not JSON.
     """
     if definition_file is not None:
-        try:
-            return json.loads(Path(definition_file).read_text(encoding="utf-8")), Path(definition_file).stem, None
-        except (OSError, ValueError) as exc:
-            raise DefinitionError(f"cannot read definition {str(definition_file)!r}: {exc}") from exc
+        from modelbuild.definition.dsl import read_definition_file
+
+        return read_definition_file(definition_file)[1], Path(definition_file).stem, None
     kwargs = parse_kwargs(kwargs_text)
     if role_arn:
         from modelbuild.definition.build import build_definition
@@ -154,6 +154,10 @@ def diff(
     pipeline_name: str = typer.Option(
         None, "--pipeline-name", help="The deployed pipeline to compare with (default: the module's pipeline name)."
     ),
+    definition_file: Path = typer.Option(
+        None, "--definition", "-d",
+        help="Compare this definition JSON file (its name, or --pipeline-name) instead of building --module-name.",
+    ),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when an upsert would change something."),
     json_output: bool = typer.Option(False, "--json", help="Print the differences as JSON."),
 ) -> None:
@@ -164,7 +168,8 @@ def diff(
     from modelbuild.sagemaker_target.run import diff_with_deployed, require_role
 
     require_role(role_arn)
-    name, difference, module_file = diff_with_deployed(module_name, parse_kwargs(kwargs), role_arn, pipeline_name)
+    name, difference, module_file = diff_with_deployed(module_name, parse_kwargs(kwargs), role_arn, pipeline_name,
+                                                       definition_file)
     if json_output:
         typer.echo(json.dumps({"pipeline_name": name, "module_file": module_file, **difference.to_json()},
                               indent=2, default=str))

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import graphlib
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from modelbuild.errors import BadParameterValueError, DefinitionError, did_you_mean
+from modelbuild.errors import BadParameterValueError, DefinitionError, UsageError, did_you_mean
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 CONDITION_COMPARISONS = (
@@ -386,6 +388,25 @@ def load_definition_text(text: str, source: str = "the definition") -> dict[str,
         raise DefinitionError(f"{source} is not a pipeline definition: it is a JSON {type(definition).__name__}",
                               hint="Write it with `modelbuild get-definition --file-name FILE`.")
     return definition
+
+
+def read_definition_file(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+    """The text of a definition file and its JSON: what `validate`, `graph`, `diff` and `run` read for
+    --definition FILE, so each fails the same way on the same file.
+
+    Raises:
+        UsageError: the file cannot be read (missing, a directory, no permission): a bad option value.
+        DefinitionError: it is not UTF-8 JSON text holding an object.
+    """
+    source = f"definition file {os.fspath(path)}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(f"{source} is not UTF-8 text: {exc.reason}") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}",
+                         hint="Write one with `modelbuild get-definition --file-name FILE`.") from exc
+    return text, load_definition_text(text, source)
 
 
 def parse_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:

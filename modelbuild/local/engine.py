@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
+from modelbuild.definition.dsl import PipelineSpec, parse_definition, read_definition_file, resolve_parameters
 from modelbuild.errors import UsageError
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.plan import Plan, plan_run
@@ -56,6 +56,7 @@ def load_source(definition: str | os.PathLike[str] | Mapping[str, Any] | None = 
 
     Raises:
         UsageError: the definition file cannot be read.
+        DefinitionError: the definition file is not JSON.
         ModuleLoadError, DefinitionError: from building the module.
     """
     if definition is None:
@@ -72,10 +73,7 @@ def load_source(definition: str | os.PathLike[str] | Mapping[str, Any] | None = 
     if isinstance(definition, Mapping):
         return PipelineSource(json.dumps(definition), pipeline_name or "LocalPipeline")
     if isinstance(definition, os.PathLike):
-        try:
-            text = Path(definition).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read definition file {definition}: {exc.strerror}") from exc
+        text, _ = read_definition_file(definition)
         return PipelineSource(text, pipeline_name or Path(definition).stem)
     return PipelineSource(definition, pipeline_name or "LocalPipeline")
 

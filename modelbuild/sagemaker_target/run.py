@@ -8,9 +8,11 @@ compares it with the deployed one.
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from modelbuild.errors import BadParameterValueError, UsageError
@@ -189,7 +191,8 @@ def require_role(role_arn: str | None) -> None:
 
 
 def diff_with_deployed(module_name: str | None, kwargs: Mapping[str, Any] | None, role_arn: str | None,
-                       pipeline_name: str | None = None) -> tuple[str, Any, str]:
+                       pipeline_name: str | None = None,
+                       definition_file: str | os.PathLike[str] | None = None) -> tuple[str, Any, str | None]:
     """Build the definition as `run_on_sagemaker` would and compare it with the deployed pipeline.
 
     Args:
@@ -197,22 +200,35 @@ def diff_with_deployed(module_name: str | None, kwargs: Mapping[str, Any] | None
         kwargs: keyword arguments for get_pipeline.
         role_arn: the role an upsert would set (also fills in `role` / `default_bucket`).
         pipeline_name: the deployed pipeline to compare with; the built definition's name when None.
+        definition_file: compare this definition file instead of building the module (the file's
+            name without .json is the pipeline's unless `pipeline_name`).
 
     Returns:
-        (pipeline name, `modelbuild.definition.diff.DefinitionDiff`, the file the module was built from).
+        (pipeline name, `modelbuild.definition.diff.DefinitionDiff`, the file the module was built from
+        or None).
 
     Raises:
+        UsageError, DefinitionError: the definition file cannot be read, or the definition is invalid
+            (as `validate`, `graph` and `run` report them), before any AWS call.
         AwsError: DescribePipeline failed for another reason than the pipeline not existing.
     """
-    from modelbuild.definition.build import build_definition
     from modelbuild.definition.diff import diff_definitions
+    from modelbuild.definition.dsl import parse_definition, read_definition_file
     from modelbuild.sagemaker_target.upsert import describe_deployed
 
+    if definition_file is not None:
+        local, name, module_file = read_definition_file(definition_file)[1], Path(definition_file).stem, None
+        parse_definition(local)  # an invalid file fails as in validate, graph and run, before any AWS call
     clients = make_clients((kwargs or {}).get("region"))
-    built = build_definition(module_name, sagemaker_kwargs(module_name, kwargs, role_arn, clients.region))
-    name = pipeline_name or built.pipeline_name
+    if definition_file is None:
+        from modelbuild.definition.build import build_definition
+
+        built = build_definition(module_name, sagemaker_kwargs(module_name, kwargs, role_arn, clients.region))
+        local, name, module_file = built.definition, built.pipeline_name, built.module_file
+        parse_definition(local)
+    name = pipeline_name or name
     deployed = describe_deployed(clients, name)
     if deployed is None:
-        return name, diff_definitions(None, built.definition), built.module_file
+        return name, diff_definitions(None, local), module_file
     definition, deployed_role = deployed
-    return name, diff_definitions(definition, built.definition, deployed_role, role_arn), built.module_file
+    return name, diff_definitions(definition, local, deployed_role, role_arn), module_file

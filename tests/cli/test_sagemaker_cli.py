@@ -306,7 +306,7 @@ def test_diff_exit_code_says_whether_an_upsert_would_change_anything(difference,
         result = runner.invoke(app, ["diff", "--role-arn", ROLE, "--exit-code"])
 
     assert result.exit_code == code, result.output
-    diff.assert_called_once_with(None, {}, ROLE, None)
+    diff.assert_called_once_with(None, {}, ROLE, None, None)
 
 
 def test_diff_groups_the_changes_by_step():

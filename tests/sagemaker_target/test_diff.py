@@ -53,3 +53,17 @@ def test_another_role_is_reported(clients, cached_builds):
 
     assert [(change.path, change.old, change.new) for change in diff.pipeline] == [("RoleArn", ROLE_ARN, other)]
     assert diff.steps == ()
+
+
+def test_a_definition_file_is_compared_with_the_pipeline_it_names(clients, cached_builds, tmp_path):
+    from modelbuild.definition.build import build_definition
+    from modelbuild.sagemaker_target.run import sagemaker_kwargs
+
+    run_on_sagemaker(MODULE, {}, ROLE_ARN)
+    built = build_definition(MODULE, sagemaker_kwargs(MODULE, {}, ROLE_ARN, clients.region))
+    (tmp_path / "AbalonePipeline.json").write_text(built.text)
+
+    name, diff, module_file = diff_with_deployed(None, {}, ROLE_ARN, definition_file=tmp_path / "AbalonePipeline.json")
+
+    assert (name, module_file) == ("AbalonePipeline", None)
+    assert not diff.changed, diff.lines()
