@@ -111,19 +111,20 @@ def parse_tags(text: str | None, option: str = "--tags") -> list[dict[str, str]]
     return value
 
 
-def parse_parameters(pairs: list[str] | None, option: str = "--parameter") -> dict[str, str]:
-    """Parse repeated NAME=VALUE options into a dict of raw strings (typed later against the definition)."""
+def parse_parameters(pairs: list[str] | None, option: str = "--parameter", *, name: str = "NAME",
+                     example: str = "MseThreshold=6.5") -> dict[str, str]:
+    """Parse repeated NAME=VALUE options (--parameter, --set) into a dict of raw strings.
+
+    Values stay text (a --parameter is typed later against the definition); a value may hold "=".
+    """
     parameters: dict[str, str] = {}
     for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(
-                f"{option} should look like NAME=VALUE; {pair!r} has no '='"
-                if not sep
-                else f"{option} should look like NAME=VALUE; {pair!r} has no name",
-                hint=f"For example {option} MseThreshold=6.5",
-            )
-        parameters[name.strip()] = value
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            problem = f"{pair!r} has no '='" if not sep else f"{pair!r} has no {name.lower()}"
+            raise UsageError(f"{option} should look like {name}=VALUE; {problem}",
+                             hint=f"For example {option} {example}")
+        parameters[key.strip()] = value
     return parameters
 
 

@@ -8,22 +8,9 @@ from pathlib import Path
 import typer
 
 from modelbuild.cli.app import app
-from modelbuild.errors import UsageError
+from modelbuild.cli.options import parse_parameters
 
 TEMPLATE_HELP = "A cookiecutter template directory or git URL (default: modelbuild's own template)."
-
-
-def parse_assignments(pairs: list[str] | None) -> dict[str, str]:
-    """Parse repeated --set KEY=VALUE into a dict."""
-    values = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(
-                f"--set should look like KEY=VALUE; got {pair!r}", hint="For example --set author='ML Team'"
-            )
-        values[key.strip()] = value
-    return values
 
 
 @app.command("new")
@@ -66,7 +53,7 @@ def new(
     }
     overrides = {
         **{key: value for key, value in named.items() if value is not None},
-        **parse_assignments(assignments),
+        **parse_parameters(assignments, "--set", name="KEY", example="author='ML Team'"),
     }
     project = new_project(output_dir, overrides, template or BUNDLED, no_input, overwrite, checkout)
     if json_output:

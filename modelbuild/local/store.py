@@ -13,12 +13,12 @@ import hashlib
 import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modelbuild._utils import atomic_write
 from modelbuild.errors import DefinitionError
 from modelbuild.local.digests import sha256_file
 from modelbuild.local.placement import place
@@ -71,11 +71,8 @@ class ObjectStore:
         target = self.path(uri)
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as stream:
+        with atomic_write(target, "wb") as stream:
             stream.write(data)
-        os.replace(temp, target)
 
     def put_all(self, objects: Mapping[str, bytes]) -> None:
         """Write every URI -> bytes of `objects`."""
@@ -156,12 +153,8 @@ class ObjectStore:
 
     def upload_file(self, source: Path, uri: str) -> None:
         """Publish one file at `uri` atomically."""
-        target = self.path(uri)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        os.close(fd)
-        shutil.copyfile(source, temp)
-        os.replace(temp, target)
+        with atomic_write(self.path(uri), "wb") as stream, open(source, "rb") as data:
+            shutil.copyfileobj(data, stream)
 
     def digest(self, uri: str) -> str:
         """A SHA-256 over the names and content digests of the objects below `uri` ("missing" when none)."""
