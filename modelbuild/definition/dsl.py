@@ -6,11 +6,10 @@ one place that knows the DSL's shape:
 
 - one flattening of condition branches: every step, wherever it sits, becomes a `StepSpec` with its
   JSON path in the definition ("Steps[2].Arguments.IfSteps[0]") and the branch it belongs to;
-- one walker of expressions: every `Get` becomes a `Reference` (where it sits below the step, what it
-  reads) and every `Std:JsonGet` a `JsonGet` (both forms: PropertyFile and S3Uri);
-- one grammar for property paths (`parse_property_path`, also used for Std:JsonGet paths at run time);
-- one reading of conditions (`iter_conditions`: a `Not` holds its condition under "Condition", as the
-  SDK writes it, or "Expression", as older definitions do);
+- one walk of each step's arguments (`modelbuild.definition.references`): every `Get` becomes a
+  `Reference` (where it sits below the step, what it reads, parsed with the one property-path grammar),
+  every `Std:JsonGet` a `JsonGet` (both forms: PropertyFile and S3Uri), and conditions are read as one
+  tree (a `Not` holds its condition under "Condition", as the SDK writes it, or "Expression");
 - one step graph (DependsOn, data references and the enclosing condition) and one cycle detection.
 
 `read_definition` never raises for what is wrong inside the definition: it records each structural
@@ -24,12 +23,20 @@ from __future__ import annotations
 import graphlib
 import json
 import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelbuild.definition.references import (
+    JsonGet,
+    Reference,
+    Token,
+    find_json_gets,
+    find_references,
+    format_path,
+    iter_conditions,
+)
 from modelbuild.errors import BadParameterValueError, DefinitionError, UsageError, did_you_mean
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
@@ -41,61 +48,6 @@ CONDITION_COMPARISONS = (
     "LessThanOrEqualTo",
 )
 CONDITION_TYPES = (*CONDITION_COMPARISONS, "In", "Not", "Or")
-REFERENCE_ROOTS = ("Parameters", "Execution", "Steps")
-
-Token = str | int
-# The property-path grammar: names (`.Outputs`), quoted keys (`['train']`, `["validation:rmse"]`) and
-# indexes (`[0]`, `[-1]`). Step references, Std:JsonGet paths and the engine's lookups all use it.
-_PATH_TOKEN = re.compile(r"""\.?([A-Za-z0-9_:-]+)|\[\s*(?:'([^']*)'|"([^"]*)"|(-?\d+))\s*\]""")
-_STEP_NAME = re.compile(r"[^.\[]+")
-
-
-class PropertyPathError(DefinitionError):
-    """Raised when a property path (after `Steps.<name>`, or a Std:JsonGet Path) does not follow the grammar."""
-
-
-def parse_property_path(path: str) -> tuple[Token, ...]:
-    """Split "Outputs['train'].S3Output.List[0]" into ("Outputs", "train", "S3Output", "List", 0).
-
-    Raises:
-        PropertyPathError: the path does not follow the grammar (the message shows where).
-    """
-    tokens: list[Token] = []
-    position = 0
-    while position < len(path):
-        match = _PATH_TOKEN.match(path, position)
-        if not match:
-            raise PropertyPathError(f"cannot read property path {path!r} at {path[position:]!r}")
-        name, single, double, index = match.groups()
-        if index is not None:
-            tokens.append(int(index))
-        else:
-            tokens.append(next(t for t in (name, single, double) if t is not None))
-        position = match.end()
-    return tuple(tokens)
-
-
-def format_path(tokens: tuple[Token, ...] | list[Token]) -> str:
-    """The JSON path text of `tokens`: ("Arguments", "Inputs", 0, "S3Uri") -> "Arguments.Inputs[0].S3Uri"."""
-    text = ""
-    for token in tokens:
-        text += f"[{token}]" if isinstance(token, int) else (f".{token}" if text else str(token))
-    return text
-
-
-def format_property_path(tokens: tuple[Token, ...] | list[Token]) -> str:
-    """A property path as the SDK writes it: names joined by dots, keys quoted, indexes bare."""
-    text = ""
-    for token in tokens:
-        if isinstance(token, int):
-            text += f"[{token}]"
-        elif _PATH_TOKEN.fullmatch(f".{token}") and not token[:1].isdigit():
-            text += f".{token}" if text else token
-        else:
-            text += f"[{token!r}]"
-    return text
-
-
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a definition.
@@ -146,145 +98,6 @@ class Parameter:
     default: Any = None
     enum_values: tuple[str, ...] = ()
     path: str = ""  # where it is declared, e.g. "Parameters[1]"
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One `{"Get": ...}` inside a step.
-
-    Attributes:
-        location: JSON path tokens below the step, e.g. ("Arguments", "Conditions", 0, "RightValue").
-        expression: the Get text, e.g. "Steps.Train.ModelArtifacts.S3ModelArtifacts".
-        root: "Parameters", "Execution", "Steps", or "" for anything else (which cannot be resolved).
-        name: the parameter, execution variable or step it names ("" when none).
-        property_path: for a step reference, the tokens after the step name; None when they do not
-            follow the grammar (see `path_error`).
-        in_function: True inside Std:Join / Std:JsonGet, False when it stands as a field's whole value.
-        path_error: why `property_path` is None.
-    """
-
-    location: tuple[Token, ...]
-    expression: str
-    root: str
-    name: str
-    property_path: tuple[Token, ...] | None = ()
-    in_function: bool = False
-    path_error: str | None = None
-
-    @property
-    def where(self) -> str:
-        """`location` as JSON path text."""
-        return format_path(self.location)
-
-
-def parse_reference(expression: str, location: tuple[Token, ...] = (), in_function: bool = False) -> Reference:
-    """Read a Get expression: "Parameters.X", "Execution.X" or "Steps.<name>.<property path>"."""
-    root, _, rest = expression.partition(".")
-    if root in ("Parameters", "Execution"):
-        return Reference(location, expression, root, rest, (), in_function)
-    match = _STEP_NAME.match(rest) if root == "Steps" else None
-    if match is None:
-        return Reference(location, expression, "", "", (), in_function)
-    try:
-        tokens: tuple[Token, ...] | None = parse_property_path(rest[match.end():])
-        error = None
-    except PropertyPathError as exc:
-        tokens, error = None, exc.message
-    return Reference(location, expression, "Steps", match.group(0), tokens, in_function, error)
-
-
-def referenced_step(expression: str) -> str | None:
-    """The step name a Get like "Steps.Train.ModelArtifacts.S3ModelArtifacts" refers to, or None."""
-    reference = parse_reference(expression)
-    return reference.name if reference.root == "Steps" else None
-
-
-@dataclass(frozen=True)
-class JsonGet:
-    """One `{"Std:JsonGet": ...}` inside a step, in either of its forms.
-
-    Attributes:
-        location: JSON path tokens below the step of the Std:JsonGet object's value.
-        property_file: the `{"Get": "Steps.<step>.PropertyFiles.<name>"}` form's reference, else None.
-        s3_uri: the S3Uri form's value (text or an expression), else None.
-        path: the JSON path to read inside the file.
-    """
-
-    location: tuple[Token, ...]
-    property_file: Reference | None
-    s3_uri: Any
-    path: Any
-    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
-
-
-def walk(value: Any, location: tuple[Token, ...] = ()) -> Iterator[tuple[tuple[Token, ...], Any]]:
-    """Every (JSON path tokens, value) inside `value`, depth first; a `Get` object is not entered."""
-    yield location, value
-    if isinstance(value, Mapping):
-        if _is_get(value):
-            return
-        for key, item in value.items():
-            yield from walk(item, (*location, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk(item, (*location, index))
-
-
-def _is_get(value: Any) -> bool:
-    return isinstance(value, Mapping) and len(value) == 1 and isinstance(value.get("Get"), str)
-
-
-def find_references(value: Any, location: tuple[Token, ...] = ()) -> list[Reference]:
-    """Every `Get` inside `value` (Std:Join and Std:JsonGet included), with where it sits."""
-    return [
-        parse_reference(item["Get"], tokens, any(isinstance(t, str) and t.startswith("Std:") for t in tokens))
-        for tokens, item in walk(value, location) if _is_get(item)
-    ]
-
-
-def iter_gets(value: Any) -> Iterator[str]:
-    """Every `Get` expression text inside `value`."""
-    return (reference.expression for reference in find_references(value))
-
-
-def find_json_gets(value: Any, location: tuple[Token, ...] = ()) -> list[JsonGet]:
-    """Every `Std:JsonGet` inside `value`, in either form."""
-    found = []
-    for tokens, item in walk(value, location):
-        if isinstance(item, Mapping) and len(item) == 1 and isinstance(item.get("Std:JsonGet"), Mapping):
-            spec, where = item["Std:JsonGet"], (*tokens, "Std:JsonGet")
-            source = spec.get("PropertyFile")
-            file_reference = (
-                parse_reference(source["Get"], (*where, "PropertyFile"), True) if _is_get(source) else None
-            )
-            found.append(JsonGet(where, file_reference, spec.get("S3Uri"), spec.get("Path"), spec))
-    return found
-
-
-def not_operand(condition: Mapping[str, Any]) -> Any:
-    """The condition a `Not` negates: under "Condition" (as the SDK writes it) or "Expression"."""
-    return condition["Condition"] if "Condition" in condition else condition.get("Expression")
-
-
-def not_operand_key(condition: Mapping[str, Any]) -> str:
-    """Which key of a `Not` holds its condition ("Condition" or "Expression")."""
-    return "Condition" if "Condition" in condition or "Expression" not in condition else "Expression"
-
-
-def iter_conditions(conditions: Any, location: tuple[Token, ...]) -> Iterator[tuple[tuple[Token, ...], Any]]:
-    """Every condition of a Condition step's list, nested ones (inside Not and Or) included, with its path."""
-    for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
-        yield from _condition_tree(condition, (*location, index))
-
-
-def _condition_tree(condition: Any, location: tuple[Token, ...]) -> Iterator[tuple[tuple[Token, ...], Any]]:
-    yield location, condition
-    kind = condition.get("Type") if isinstance(condition, Mapping) else None
-    if kind == "Not":
-        key = not_operand_key(condition)
-        yield from _condition_tree(condition.get(key), (*location, key))
-    elif kind == "Or":
-        yield from iter_conditions(condition.get("Conditions") or [], (*location, "Conditions"))
 
 
 @dataclass(frozen=True)
@@ -421,15 +234,22 @@ def parse_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:
     return spec
 
 
-def read_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:
+def read_definition(definition: Mapping[str, Any] | str,
+                    has_property: Callable[[StepSpec, tuple[Token, ...]], bool] | None = None) -> PipelineSpec:
     """Parse definition JSON (text or loaded) into a `PipelineSpec`, recording what is wrong in `problems`.
+
+    Args:
+        definition: the JSON text or its `json.loads`.
+        has_property: whether a step has a property path; given, a "Did you mean" for a reference to an
+            unknown step names only steps that have the property read (`validate` passes the service
+            model's check).
 
     Raises:
         DefinitionError: `definition` is text that is not a JSON object.
     """
     if isinstance(definition, str):
         definition = load_definition_text(definition)
-    reader = _Reader()
+    reader = _Reader(has_property)
     if not isinstance(definition, Mapping) or not isinstance(definition.get("Steps"), list):
         problem = Problem(None, "Steps", "the definition has no 'Steps' list", "Is this a pipeline definition?")
         return PipelineSpec({}, {}, (), definition if isinstance(definition, Mapping) else {}, (problem,))
@@ -442,7 +262,8 @@ def read_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:
 
 
 class _Reader:
-    def __init__(self) -> None:
+    def __init__(self, has_property: Callable[[StepSpec, tuple[Token, ...]], bool] | None) -> None:
+        self.has_property = has_property
         self.problems: list[Problem] = []
         self.parameters: dict[str, Parameter] = {}
         self.steps: dict[str, StepSpec] = {}
@@ -518,7 +339,7 @@ class _Reader:
                              did_you_mean(reference.name, self.parameters) or "Declare it in the pipeline's "
                              "parameters.")
             elif reference.root == "Steps":
-                if self.check_step_name(step, where, reference.name) and reference.path_error:
+                if self.check_step_name(step, where, reference.name, reference.property_path) and reference.path_error:
                     self.add(step.name, where, f"{reference.expression!r}: {reference.path_error}")
             elif reference.root == "":
                 self.add(step.name, where, f"cannot resolve {reference.expression!r}: a reference starts with "
@@ -529,13 +350,17 @@ class _Reader:
                 self.add(step.name, format_path((*location, "Type")), f"unknown condition type {kind!r}",
                          did_you_mean(str(kind), CONDITION_TYPES) or "Known types: " + ", ".join(CONDITION_TYPES))
 
-    def check_step_name(self, step: StepSpec, path: str, name: str) -> bool:
+    def check_step_name(self, step: StepSpec, path: str, name: str, reads: tuple[Token, ...] | None = None) -> bool:
         if name == step.name:
             self.add(step.name, path, "a step cannot wait for itself")
             return False
         if name not in self.steps:
+            candidates = [
+                other.name for other in self.steps.values()
+                if not reads or self.has_property is None or self.has_property(other, reads)
+            ]
             self.add(step.name, path, f"refers to step {name!r}, which is not in the definition",
-                     did_you_mean(name, self.steps) or "Known steps: " + ", ".join(self.steps))
+                     did_you_mean(name, candidates) or "Known steps: " + ", ".join(self.steps))
             return False
         return True
 

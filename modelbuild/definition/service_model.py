@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelbuild.definition.dsl import StepSpec, Token, parse_property_path
+from modelbuild.definition.dsl import StepSpec
+from modelbuild.definition.references import Token, parse_property_path
 from modelbuild.errors import DefinitionError, did_you_mean
 
 JOB_APIS: dict[str, tuple[str, str]] = {

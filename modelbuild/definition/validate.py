@@ -24,20 +24,22 @@ from modelbuild.definition import service_model
 from modelbuild.definition.dsl import (
     CONDITION_COMPARISONS,
     PARAMETER_TYPES,
-    JsonGet,
     PipelineSpec,
     Problem,
-    Reference,
     StepSpec,
+    raise_for_problems,
+    read_definition,
+)
+from modelbuild.definition.offline import PLACEHOLDER_ROLE
+from modelbuild.definition.references import (
+    JsonGet,
+    Reference,
     Token,
     format_path,
     parse_property_path,
     parse_reference,
-    raise_for_problems,
-    read_definition,
     walk,
 )
-from modelbuild.definition.offline import PLACEHOLDER_ROLE
 from modelbuild.errors import DefinitionError, did_you_mean
 
 __all__ = ["TARGETS", "Problem", "execution_variables", "raise_for_problems", "validate_definition"]
@@ -72,7 +74,7 @@ def validate_definition(definition: Mapping[str, Any] | PipelineSpec, target: st
     """
     if target not in TARGETS:
         raise ValueError(f"target should be one of {TARGETS}, got {target!r}")
-    spec = definition if isinstance(definition, PipelineSpec) else read_definition(definition)
+    spec = definition if isinstance(definition, PipelineSpec) else read_definition(definition, _has_property)
     checker = _Checker(spec)
     if not isinstance(spec.definition.get("Steps"), list):
         return list(spec.problems)
@@ -281,6 +283,14 @@ class _Checker:
                 if value == PLACEHOLDER_ROLE:
                     self.add(step.name, path, "runs as modelbuild's placeholder role: pass --role-arn (it becomes "
                              """get_pipeline's role) or --kwargs '{"role": "arn:aws:iam::ACCOUNT:role/NAME"}'""")
+
+
+def _has_property(step: StepSpec, tokens: tuple[Token, ...]) -> bool:
+    """Whether `Steps.<step>.<tokens>` names something the step has (for the model's suggestions)."""
+    if tokens[:1] == ("PropertyFiles",):
+        declared = [item.get("PropertyFileName") for item in step.property_files if isinstance(item, Mapping)]
+        return len(tokens) == 2 and tokens[1] in declared
+    return service_model.property_problem(step, tokens) is None
 
 
 @functools.cache

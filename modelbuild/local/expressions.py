@@ -7,7 +7,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from modelbuild.definition.dsl import not_operand, parse_property_path, parse_reference
+from modelbuild.definition.references import not_operand, parse_property_path, parse_reference
 from modelbuild.errors import DefinitionError
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {

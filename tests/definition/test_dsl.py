@@ -6,14 +6,8 @@ import re
 
 import pytest
 
-from modelbuild.definition.dsl import (
-    Problem,
-    format_path,
-    parse_definition,
-    parse_property_path,
-    parse_reference,
-    read_definition,
-)
+from modelbuild.definition.dsl import Problem, parse_definition, read_definition
+from modelbuild.definition.references import format_path, parse_property_path, parse_reference
 from modelbuild.errors import DefinitionError
 
 

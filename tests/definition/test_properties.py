@@ -17,9 +17,10 @@ from unittest import mock
 import pytest
 
 from modelbuild.definition.build import build_definition
-from modelbuild.definition.dsl import StepSpec, parse_reference, read_definition
+from modelbuild.definition.dsl import StepSpec, read_definition
 from modelbuild.definition.offline import offline_environment
 from modelbuild.definition.project import Project, find_project
+from modelbuild.definition.references import parse_reference
 from modelbuild.definition.service_model import STEP_PROPERTIES, property_names, property_problem
 from tests.definition.conftest import ROLE_ARN
 

@@ -263,3 +263,13 @@ def test_parameter_values_of_an_execution_are_checked_like_defaults(gated_evalua
 
     assert (problem.step, problem.path) == ("Evaluate", f"{CLUSTER}.InstanceType")
     assert "Did you mean 'ml.m5.xlarge'" in problem.message
+
+
+def test_a_reference_to_an_unknown_step_suggests_only_a_step_that_has_the_property(gated_evaluation):
+    _publish_input(gated_evaluation, "Steps.Evaluat.ModelArtifacts.S3ModelArtifacts")
+
+    problem = only_problem(gated_evaluation)
+
+    # 'Evaluate' is the closest name, but a Processing step has no ModelArtifacts: no suggestion.
+    assert "refers to step 'Evaluat'" in problem.message
+    assert "Did you mean" not in problem.message

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modelbuild.definition.dsl import parse_property_path
+from modelbuild.definition.references import parse_property_path
 from modelbuild.local.expressions import ExpressionError, Resolver
 from modelbuild.local.records import SKIPPED, SUCCEEDED
 from tests.local.conftest import condition, definition, parameter, processing, statuses
