@@ -1,10 +1,13 @@
-"""What SageMaker accepts, read from botocore's own SageMaker service model.
+"""What SageMaker accepts, read from botocore's own service models.
 
 A pipeline step's `Arguments` are the request of its job API (a Processing step's are a
-CreateProcessingJob request) and its properties are that job's Describe* response. Checking both
-against the service model that ships with botocore keeps modelbuild's checks as current as the
-installed botocore, with no hand-written lists to go stale (the published pipeline JSON schema
-has: it rejects PropertyFiles).
+CreateProcessingJob request) and its properties are what the SDK's `Properties` for that step type
+say: the job's Describe* response, plus the responses SageMaker merges in (a Tuning step's
+ListTrainingJobsForHyperParameterTuningJob) and the names the SDK adds by hand (`STEP_PROPERTIES`,
+checked against the SDK by tests/definition/test_properties.py). Checking against the service models
+that ship with botocore keeps modelbuild's checks as current as the installed botocore (the published
+pipeline JSON schema has gone stale: it rejects PropertyFiles). Where a step's request lists named
+items (outputs, channels), a property path that picks one by name must use a name the step declares.
 
 Anywhere a value stands, a pipeline expression (`{"Get": ...}`, `{"Std:Join": ...}`,
 `{"Std:JsonGet": ...}`) is accepted: it is resolved at execution time.
@@ -101,6 +104,7 @@ STEP_PROPERTIES: dict[str, StepProperties] = {
     "Lineage": StepProperties(extra={"Associations": ANYTHING}),
 }
 """Step type -> its properties. Types missing here (ForEach, Cleanup, ...) are not checked."""
+
 
 @dataclass(frozen=True)
 class ShapeProblem:
