@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -296,7 +297,11 @@ def _has_property(step: StepSpec, tokens: tuple[Token, ...]) -> bool:
 @functools.cache
 def execution_variables() -> tuple[str, ...]:
     """The names `Execution.<name>` may use, from the SDK's ExecutionVariables."""
-    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    with warnings.catch_warnings():
+        # Compiling the SDK without its bytecode warns about its own string escapes (a DeprecationWarning
+        # the filter for sagemaker.* cannot match: compile-time warnings carry the file name, not the module).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
 
     return tuple(
         variable.name for variable in vars(ExecutionVariables).values() if hasattr(variable, "expr")
