@@ -97,6 +97,7 @@ def compare(kind: str, left, right) -> dict:
     ({"Type": "In", "QueryValue": {"Get": "Parameters.Name"}, "Values": ["x", "abc"]}, True),
     ({"Type": "In", "QueryValue": {"Get": "Parameters.Count"}, "Values": [1, 2]}, False),
     ({"Type": "Not", "Expression": compare("Equals", 1, 1)}, False),
+    ({"Type": "Not", "Condition": compare("Equals", 1, 2)}, True),  # as SDK v3 writes it
     ({"Type": "Or", "Conditions": [compare("Equals", 1, 2), compare("Equals", 2, 2)]}, True),
     ({"Type": "Or", "Conditions": [compare("Equals", 1, 2), {"Type": "Not", "Expression": compare("Equals", 1, 1)}]},
      False),
