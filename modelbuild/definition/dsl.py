@@ -37,6 +37,8 @@ from modelbuild.definition.references import (
     format_path,
     iter_conditions,
 )
+from modelbuild.definition.references import iter_gets as iter_gets  # noqa: F401 - dsl's names before the split
+from modelbuild.definition.references import referenced_step as referenced_step  # noqa: F401
 from modelbuild.errors import BadParameterValueError, DefinitionError, UsageError, did_you_mean
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
