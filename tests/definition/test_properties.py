@@ -44,16 +44,18 @@ def sdk_steps(module: str) -> tuple[list, dict[str, StepSpec]]:
         built = build_definition(module, {"region": "us-east-1", "role": ROLE_ARN}, project=project)
         gc.collect()
     pipeline = spy.call_args.args[0]
-    return _flatten(pipeline.steps), read_definition(built.definition).steps
+    spec = read_definition(built.definition).steps
+    steps = _flatten(pipeline.steps)
+    assert {step.name for step in steps} == set(spec), "every step of the definition has its SDK object"
+    return steps, spec
 
 
 def _flatten(steps) -> list:
     found = []
     for step in steps:
-        inner = getattr(step, "steps", None)  # a StepCollection (ModelStep)
+        inner = getattr(step, "steps", None)  # a ModelStep's repack step, a StepCollection's steps
         if isinstance(inner, list):
             found += _flatten(inner)
-            continue
         if not hasattr(type(step), "properties"):  # a @step function's DelayedReturn
             continue
         found.append(step)
