@@ -14,7 +14,6 @@ what it expects, it leaves the parameters alone and typer coerces as it always d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +54,12 @@ def _defer(param: Any) -> None:
 
 if RuntimeParam is not None:
 
-    @dataclass(frozen=True)
     class DeferredCoercion(RuntimeParam):
         """typer's coercion of one parameter, its pydantic adapter built only when a value needs it.
 
-        `RuntimeParam.coerce` (typer's) still handles absent values; only present ones arrive here."""
+        `RuntimeParam.coerce` (typer's) still handles absent values; only present ones arrive here.
+        It adds no field to typer's frozen dataclass, so it needs no dataclass code of its own (which
+        `--help` would pay for)."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             plain = _plain_value(value, param, ctx)
