@@ -7,7 +7,7 @@ reused from the definition cache, every job step a cache hit) <= 3x `modelbuild 
 without a target: `modelbuild get-definition` rerun, and the same rerun of `run --local` given the
 definition as a file (`--definition`, no build and no cache at all: what the definition cache costs is
 the difference). Before timing, the reruns are checked to reuse the build and to import none of the
-SDK, boto3, xgboost, pandas or scikit-learn (`python -X importtime`). Run from the repository root
+SDK, boto3, xgboost, pandas, scikit-learn or pydantic (`python -X importtime`). Run from the repository root
 (the reference project). Exits 1 when the target is missed.
 
 Both sides are measured as installed: the README's install compiles bytecode (`--compile-bytecode`, as
@@ -26,7 +26,8 @@ from pathlib import Path
 
 from _timing import VENV_BIN, compare, report
 
-HEAVY = ("sagemaker", "boto3", "botocore", "xgboost", "pandas", "sklearn", "numpy")
+# pydantic too: typer would import it for every command with options (see modelbuild/cli/coercion.py).
+HEAVY = ("sagemaker", "boto3", "botocore", "xgboost", "pandas", "sklearn", "numpy", "pydantic")
 RERUN = "from modelbuild.cli.app import main; import sys; sys.argv[0] = 'modelbuild'; main()"
 
 
