@@ -95,5 +95,5 @@ def publish(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> s
             return HARD_LINK
     except OSError:  # EXDEV (another filesystem), EPERM, EMLINK, ...: copy instead
         pass
-    shutil.copyfile(source, target)
+    shutil.copy2(source, target)  # with its mode and times, as a link would show them
     return COPY

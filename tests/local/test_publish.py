@@ -78,6 +78,20 @@ def test_no_file_from_outside_the_job_becomes_a_store_object(store, output, tmp_
     assert store.read_bytes("s3://bucket/train/via-link.csv") == b"mine\n"
 
 
+def test_a_copied_output_keeps_the_mode_and_times_a_link_would_show(store, output, monkeypatch):
+    script = output / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    os.utime(script, ns=(10**18, 10**18))
+    monkeypatch.setattr(placement.os, "link", cross_device)
+
+    store.upload_dir(output, "s3://bucket/train")
+    store.upload_file(script, "s3://bucket/run.sh")
+
+    for published in (store.path("s3://bucket/train/run.sh"), store.path("s3://bucket/run.sh")):
+        assert (published.stat().st_mode & 0o777, published.stat().st_mtime_ns) == (0o755, 10**18)
+
+
 def test_publish_says_how(tmp_path, monkeypatch):
     (tmp_path / "out.csv").write_text("1\n")
     assert publish(tmp_path / "out.csv", tmp_path / "linked") == HARD_LINK
@@ -96,7 +110,7 @@ def test_a_publication_that_fails_halfway_leaves_the_old_object_and_no_temporary
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(placement.os, "link", cross_device)
-    monkeypatch.setattr(placement.shutil, "copyfile", half_a_copy)
+    monkeypatch.setattr(placement.shutil, "copy2", half_a_copy)
     with pytest.raises(OSError, match="No space"):
         store.upload_file(output / "train.csv", "s3://bucket/one.csv")
 
