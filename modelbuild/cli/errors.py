@@ -79,6 +79,12 @@ def showing_notices() -> Iterator[None]:
 class RendersErrors:
     """Mixin for click commands: turns ModelbuildError and Ctrl-C into a message and an ExitCode."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from modelbuild.cli.coercion import defer_coercion  # no pydantic unless a value needs it
+
+        defer_coercion(self)
+        return super().parse_args(ctx, args)  # type: ignore[misc]
+
     def invoke(self, ctx: Any) -> Any:
         try:
             with showing_notices():

@@ -19,11 +19,15 @@ SDK, while all of these are unchanged:
 Files are compared by content: a file whose (size, mtime, inode) is as recorded, and was not modified
 within `RACY_NS` of the build, is taken as unchanged without reading it (as git does). An entry that
 cannot be read, or was written by another format, is a miss: the definition is built again.
+
+The cache is bounded: keeping a build removes the least recently used entries (a reuse counts as a
+use) beyond `MAX_ENTRIES` entries or `MAX_BYTES` bytes in all, never the entry just written.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -50,6 +54,10 @@ ENVIRONMENT_PREFIXES = ("AWS_", "SAGEMAKER_")
 CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 CREDENTIAL_PREFIXES = ("AWS_BEARER_TOKEN_",)
 _DEFINITION_LAYER = Path(__file__).resolve().parent
+MAX_ENTRIES = 32
+"""Most builds kept: one per request (project, working directory, module, kwargs) used lately."""
+MAX_BYTES = 256 * 2**20
+"""Most bytes kept in all (entries carry their uploads: step code and bundled data)."""
 
 
 def build_or_reuse(module_name: str | None = None, kwargs: Mapping[str, Any] | None = None,
@@ -78,13 +86,45 @@ def build_or_reuse(module_name: str | None = None, kwargs: Mapping[str, Any] | N
         built = _reuse(entry, request, kwargs)
         if built is not None:
             log.info("Reusing the build of %s from %s (unchanged)", built.module, shown_path(built.module_file))
+            _mark_used(entry)
             if not Path(built.module_file).is_relative_to(project.root):
                 log.warning("%s was found outside the project directory %s", built.module_file, project.root)
             return built
     with reads.recording() as recorded:
         built = build.build_definition(module_name, kwargs, project)  # looked up at call time: replaceable
-    _keep(entry, request, kwargs, built, recorded)
+    if _keep(entry, request, kwargs, built, recorded):
+        prune(entry.parent, keep=entry)
     return built
+
+
+def prune(cache_dir: Path, keep: Path | None = None) -> list[Path]:
+    """Remove the least recently used entries beyond MAX_ENTRIES or MAX_BYTES (never `keep`); returns them.
+
+    Use is the entry's mtime: written by a build, touched by a reuse. Files that are not entries (an
+    interrupted write's temporary file) are left alone, as are entries another process removed first.
+    """
+    entries = []
+    for path in cache_dir.glob("*.json"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        entries.append((path != keep, -st.st_mtime_ns, st.st_size, path))
+    entries.sort()  # `keep` first, then the most recently used
+    removed, count, size = [], 0, 0
+    for _, _, entry_size, path in entries:
+        count, size = count + 1, size + entry_size
+        if path != keep and (count > MAX_ENTRIES or size > MAX_BYTES):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _mark_used(entry: Path) -> None:
+    """Touch a reused entry, so pruning keeps the entries used lately (a read-only cache is no error)."""
+    with contextlib.suppress(OSError):
+        os.utime(entry)
 
 
 def installed_distributions() -> dict[str, str]:
@@ -164,8 +204,8 @@ def _package(built: BuiltDefinition) -> tuple[Path | None, list[Path]]:
     return (file.parent if depth else None), [file.parents[level] / "__init__.py" for level in range(1, depth)]
 
 
-def _keep(entry: Path, request: str, kwargs: Mapping[str, Any], built: BuiltDefinition, recorded: reads.Reads) -> None:
-    """Write the cache entry for `built`, unless a file it read changed while it was being built."""
+def _keep(entry: Path, request: str, kwargs: Mapping[str, Any], built: BuiltDefinition, recorded: reads.Reads) -> bool:
+    """Write the cache entry for `built`, unless a file it read changed while it was being built; True if written."""
     package, inits = _package(built)
     tree = _tree(package) if package else []
     opened = recorded.files()
@@ -178,7 +218,7 @@ def _keep(entry: Path, request: str, kwargs: Mapping[str, Any], built: BuiltDefi
         signature = reads.stat_signature(path)
         if path in opened and opened[path] != signature:
             log.debug("Not keeping the build of %s: %s changed while it was built", built.module, path)
-            return
+            return False
         files[path] = None if signature is None else [*signature, _file_digest(path)]
     names = _environment_names(recorded.environment)
     kept = {
@@ -202,6 +242,8 @@ def _keep(entry: Path, request: str, kwargs: Mapping[str, Any], built: BuiltDefi
             json.dump(data, handle)
     except OSError as exc:
         log.warning("Could not keep this build for reuse in %s: %s", entry.parent, exc.strerror or exc)
+        return False
+    return True
 
 
 def _imported_files() -> set[str]:

@@ -8,8 +8,8 @@ a build, every file opened through Python (`sys.addaudithook`'s "open" event: `o
 
 Left out, on purpose:
 - the standard library and site-packages (the Python and distribution versions cover them), the
-  files of `__pycache__`, and /proc, /sys and /dev (they change on every read, and say nothing about
-  the pipeline);
+  files of `__pycache__` or of PYTHONPYCACHEPREFIX (bytecode derives from the sources noted), and
+  /proc, /sys and /dev (they change on every read, and say nothing about the pipeline);
 - files the build wrote (temporary archives of step code): they are output, not input;
 - scans of the whole environment (`os.environ.items()`, `.copy()`): botocore scans it for proxy
   settings on every client, and keying on every variable (PWD, SHLVL, ...) would never reuse anything.
@@ -77,11 +77,14 @@ _hook_installed = False
 
 @functools.cache
 def excluded_roots() -> tuple[str, ...]:
-    """Directories whose files are never noted: the standard library, site-packages, /proc, /sys, /dev."""
+    """Directories whose files are never noted: the standard library, site-packages, the bytecode
+    cache prefix, /proc, /sys, /dev."""
     import sysconfig
 
     paths = sysconfig.get_paths()
     roots = {os.path.join(os.path.abspath(paths[name]), "") for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    if sys.pycache_prefix:  # PYTHONPYCACHEPREFIX: `__pycache__` moved out of the source tree
+        roots.add(os.path.join(os.path.abspath(sys.pycache_prefix), ""))
     return (*sorted(roots), *_VOLATILE_ROOTS)
 
 

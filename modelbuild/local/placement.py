@@ -1,4 +1,5 @@
-"""Putting a store object into a job directory without copying its bytes, where that is safe.
+"""Putting a store object into a job directory, and a job's output into the store, without copying
+bytes where that is safe.
 
 The store's object must never change because of a job, whatever the job does to its input files:
 
@@ -11,12 +12,21 @@ The store's object must never change because of a job, whatever the job does to 
    that (jobs here often run as root, which ignores them, and chmod on a link changes the store's file
    too). So user code (Processing, script mode, a custom entrypoint) never gets one.
 3. A copy otherwise: across filesystems, or on one without reflinks (ext4, tmpfs) for user code.
+
+Outputs go the other way (`publish`): a job's output file becomes a store object by a hard link when
+the job directory and the store share a filesystem, the engine removing the job directory once the
+step succeeded; a copy otherwise. Only a regular file that has no other name is linked: a symlink or
+a file already linked elsewhere (a job may link its output to any file it can reach) is copied, so
+no file outside the job directory ever becomes a store object. The store replaces objects by rename
+and never writes into one, so a linked object changes only if its job directory's file is written
+in the moment between publication and removal (by nothing the engine starts: the job has ended).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -70,3 +80,20 @@ def _hard_link(source: Path, target: Path) -> bool:
         return True
     except OSError:
         return False
+
+
+def publish(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> str:
+    """Make `target` (a new name in the store, on which the caller renames) hold `source`'s content, a
+    job's output file; returns how: HARD_LINK (same filesystem, a file with no other name) or COPY.
+
+    Matches `shutil.copytree`'s `copy_function` signature, so a whole output directory publishes with it.
+    """
+    try:
+        st = os.lstat(source)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+            os.link(source, target, follow_symlinks=False)
+            return HARD_LINK
+    except OSError:  # EXDEV (another filesystem), EPERM, EMLINK, ...: copy instead
+        pass
+    shutil.copy2(source, target)  # with its mode and times, as a link would show them
+    return COPY

@@ -3,8 +3,9 @@
 Writes are atomic: a file is written to a temporary name beside its target and renamed; a directory
 output is staged and renamed into place, so nothing is visible half-written.
 
-Reads into a job directory do not copy where the filesystem allows (see `modelbuild.local.placement`),
-and content digests are remembered while a file is unchanged (see `modelbuild.local.digests`).
+Reads into a job directory, and a job's outputs published into the store, do not copy where the
+filesystem allows (see `modelbuild.local.placement`), and content digests are remembered while a file
+is unchanged (see `modelbuild.local.digests`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from modelbuild._utils import atomic_write
 from modelbuild.errors import DefinitionError
 from modelbuild.local.digests import sha256_file
-from modelbuild.local.placement import place
+from modelbuild.local.placement import place, publish
 
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
@@ -132,11 +133,12 @@ class ObjectStore:
         return len(objects)
 
     def upload_dir(self, source: Path, uri: str) -> None:
-        """Publish every file below `source` at prefix `uri`: staged first, then renamed into place."""
+        """Publish every file below `source` at prefix `uri`: staged first (linked where the filesystem
+        allows, see `placement.publish`), then renamed into place."""
         target = self.path(uri)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".staging-{uuid.uuid4().hex}"
-        shutil.copytree(source, staging)
+        shutil.copytree(source, staging, copy_function=publish)
         if not target.exists():
             try:
                 os.rename(staging, target)
@@ -152,9 +154,16 @@ class ObjectStore:
         shutil.rmtree(staging, ignore_errors=True)
 
     def upload_file(self, source: Path, uri: str) -> None:
-        """Publish one file at `uri` atomically."""
-        with atomic_write(self.path(uri), "wb") as stream, open(source, "rb") as data:
-            shutil.copyfileobj(data, stream)
+        """Publish one file at `uri` atomically (linked where the filesystem allows, see `placement.publish`)."""
+        target = self.path(uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.parent / f".{target.name}.{uuid.uuid4().hex}"
+        try:
+            publish(source, temp)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
 
     def digest(self, uri: str) -> str:
         """A SHA-256 over the names and content digests of the objects below `uri` ("missing" when none)."""

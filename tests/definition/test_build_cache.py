@@ -151,6 +151,48 @@ def test_a_cache_that_cannot_be_written_is_a_warning_not_an_error(tiny_project, 
     assert any(message.startswith("Could not keep this build for reuse") for message in caplog.messages)
 
 
+def test_the_cache_keeps_the_builds_used_last_and_drops_the_others(build, tiny_project, monkeypatch):
+    monkeypatch.setattr(build_cache, "MAX_ENTRIES", 2)
+    build({"least": 1})
+    build({"least": 2})
+    assert build({"least": 1})[1] == "Reusing"  # now used after least=2
+
+    build({"least": 3})
+
+    assert len(list((tiny_project / "cache").glob("*.json"))) == 2
+    assert build({"least": 1})[1] == "Reusing" and build({"least": 3})[1] == "Reusing"
+    assert build({"least": 2})[1] == "Building"
+
+
+def entries(directory: Path, sizes: dict[str, int]) -> Path:
+    """A cache directory with entries of these sizes, used in this order: the first most recently."""
+    directory.mkdir()
+    for age, (name, size) in enumerate(sizes.items()):
+        (directory / name).write_text("x" * size)
+        os.utime(directory / name, ns=(0, 10**18 - age * 10**9))
+    return directory
+
+
+def test_pruning_keeps_the_entries_used_last_within_the_byte_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_cache, "MAX_BYTES", 250)
+    cache = entries(tmp_path / "cache", {"new.json": 100, "recent.json": 100, "old.json": 100, "oldest.json": 10})
+    (cache / ".new.json.1234.tmp").write_text("x" * 1000)  # an interrupted write: not an entry
+
+    removed = build_cache.prune(cache, keep=cache / "new.json")
+
+    assert sorted(path.name for path in removed) == ["old.json", "oldest.json"]
+    assert sorted(path.name for path in cache.iterdir()) == [".new.json.1234.tmp", "new.json", "recent.json"]
+
+
+def test_pruning_never_removes_the_entry_just_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_cache, "MAX_BYTES", 250)
+    cache = entries(tmp_path / "cache", {"recent.json": 100, "huge.json": 1000})
+
+    build_cache.prune(cache, keep=cache / "huge.json")
+
+    assert [path.name for path in cache.iterdir()] == ["huge.json"]
+
+
 NO_SDK = """
 import sys
 from modelbuild.cli.app import app
@@ -159,10 +201,20 @@ print(sorted({name.partition(".")[0] for name in sys.modules} & {"sagemaker", "b
 """
 
 
-def test_an_unchanged_rerun_imports_neither_the_sdk_nor_boto3(tiny_project, tmp_path):
+# Bytecode written beside the sources (or not at all), or under PYTHONPYCACHEPREFIX: the build writes
+# bytecode of what it imports there, which is not an input the key may depend on.
+BYTECODE = {"default": {}, "PYTHONPYCACHEPREFIX": {"PYTHONPYCACHEPREFIX": "pycache", "PYTHONDONTWRITEBYTECODE": ""}}
+
+
+@pytest.mark.parametrize("bytecode", BYTECODE.values(), ids=BYTECODE.keys())
+def test_an_unchanged_rerun_imports_neither_the_sdk_nor_boto3(tiny_project, tmp_path, bytecode):
+    env = {**os.environ, "MODELBUILD_HOME": str(tmp_path / "state"), **bytecode}
+    env = {name: str(tmp_path / value) if name == "PYTHONPYCACHEPREFIX" else value
+           for name, value in env.items() if value}
+
     def get_definition() -> tuple[str, list[str], str]:
         done = subprocess.run([sys.executable, "-c", NO_SDK], cwd=tiny_project, capture_output=True, text=True,
-                              env={**os.environ, "MODELBUILD_HOME": str(tmp_path / "state")}, check=True)
+                              env=env, check=True)
         *said, imported = done.stderr.strip().splitlines()
         return done.stdout, said, imported
 
