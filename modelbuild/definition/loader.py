@@ -172,7 +172,7 @@ def call_kwargs(factory: Callable[..., Any], kwargs: Mapping[str, Any], defaults
     """Return the keyword arguments to call `factory` with.
 
     `kwargs` are the user's and must all be accepted; each of `defaults` (region, placeholder role
-    and bucket) is added when the user gave none and `factory` accepts it; `session` is passed as
+    and bucket) is added when the user gave none (or None) and `factory` accepts it; `session` is passed as
     `sagemaker_session` when `factory` names that parameter.
 
     Raises:
@@ -193,8 +193,9 @@ def call_kwargs(factory: Callable[..., Any], kwargs: Mapping[str, Any], defaults
                 f"{FACTORY_NAME}() does not accept kwarg {name!r}; it accepts: {', '.join(accepted) or 'none'}",
                 hint=did_you_mean(name, accepted),
             )
+    # A default given as null (`--kwargs '{"role": null}'`, as a buildspec renders an unset variable) is not given.
     result = {name: value for name, value in defaults.items() if name in named and kwargs.get(name) is None}
-    result.update(kwargs)
+    result.update({name: value for name, value in kwargs.items() if not (value is None and name in result)})
     if SESSION_KWARG in named:
         result[SESSION_KWARG] = session
     missing = [
