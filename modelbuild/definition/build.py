@@ -9,9 +9,11 @@ it depends on changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,6 +126,8 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
     aws = LocalAws(PLACEHOLDER_ACCOUNT_ID, PLACEHOLDER_ROLE)
     with (
         offline_environment(region),
+        # SDK v2 prints job names, and its configuration logger writes to stdout, where the definition goes.
+        contextlib.redirect_stdout(sys.stderr),
         answering_locally(aws),
         quiet_sdk_logging(),
         location_independent_code_hashes(),

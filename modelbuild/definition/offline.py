@@ -33,6 +33,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -342,19 +343,26 @@ def stable_job_name_stamps(make_stamp: Callable[[], str]) -> Iterator[None]:
     code paths (2.93, say), uploads the job's code to and writes its outputs under that name: two
     builds of the same project would differ. Here the names carry a digest of the build's inputs
     instead (see `inputs_stamp`): unchanged inputs give the same names, changed code a new prefix, so
-    an upsert never overwrites code a running execution still reads. This is the one place that
-    decides SDK v2's upload prefixes. SDK v3 names code by content already; nothing is patched for it.
+    an upsert never overwrites code a running execution still reads. The profiler rule SDK v2 before
+    2.1xx adds to every Estimator, named by the epoch second, gets a number from the same digest. This
+    is the one place that decides SDK v2's upload prefixes. SDK v3 names code by content already:
+    nothing is patched for it.
     """
     if sdk_major() >= 3:
         yield
         return
     from sagemaker import utils
+    from sagemaker.debugger import debugger
 
     stamp = make_stamp()
-    saved = utils.sagemaker_timestamp, utils.sagemaker_short_timestamp
+    saved = utils.sagemaker_timestamp, utils.sagemaker_short_timestamp, getattr(debugger, "time", None)
     utils.sagemaker_timestamp = lambda: stamp[:23]  # the length of "2024-01-31-12-00-00-000"
     utils.sagemaker_short_timestamp = lambda: stamp[:11]  # the length of "240131-1200"
+    if saved[2] is not None:  # before 2.1xx every Estimator gets a rule named "ProfilerReport-<epoch seconds>"
+        debugger.time = types.SimpleNamespace(time=lambda: int(stamp[:8], 16))
     try:
         yield
     finally:
-        utils.sagemaker_timestamp, utils.sagemaker_short_timestamp = saved
+        utils.sagemaker_timestamp, utils.sagemaker_short_timestamp = saved[:2]
+        if saved[2] is not None:
+            debugger.time = saved[2]

@@ -388,8 +388,13 @@ class _Checker:
 
 @functools.cache
 def execution_variables() -> tuple[str, ...]:
-    """The names `Execution.<name>` may use, from the SDK's ExecutionVariables."""
-    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    """The names `Execution.<name>` may use, from the installed SDK's ExecutionVariables (v2 or v3)."""
+    from modelbuild.definition.offline import sdk_major
+
+    if sdk_major() >= 3:
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    else:
+        from sagemaker.workflow.execution_variables import ExecutionVariables
 
     return tuple(
         variable.name for variable in vars(ExecutionVariables).values() if hasattr(variable, "expr")
