@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelbuild.definition.loader import FACTORY_NAME, call_kwargs, importing_from, load_pipeline_module, one_line
+from modelbuild.definition.loader import (
+    FACTORY_NAME,
+    call_kwargs,
+    importing_from,
+    load_pipeline_module,
+    one_line,
+    sdk_mismatch_hint,
+)
 from modelbuild.definition.local_aws import LocalAws, answering_locally
 from modelbuild.definition.offline import (
     PLACEHOLDER_ACCOUNT_ID,
@@ -52,8 +59,10 @@ def _call(what: str, function: Any, **arguments: Any) -> Any:
     except ModelbuildError:
         raise
     except Exception as exc:
+        mismatch = sdk_mismatch_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else None
         raise DefinitionError(
-            f"{what} failed: {type(exc).__name__}: {one_line(exc)}", hint="Run with --debug for the traceback."
+            f"{what} failed: {type(exc).__name__}: {one_line(exc)}",
+            hint=mismatch or "Run with --debug for the traceback.",
         ) from exc
 
 
@@ -143,9 +152,9 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
             log.warning("%s was found outside the project directory %s", module.file, project.root)
         session = offline_session(region, bucket)
         arguments = call_kwargs(module.factory, kwargs, defaults, session)
-        # Before calling: `definition()` may read files the module package holds (and SDK v2 stamps job names then).
-        package = module.file.parent if "." in module.name else None
-        with stable_job_name_stamps(lambda: inputs_stamp(package, kwargs)):
+        # SDK v2 names jobs both while get_pipeline builds the steps and while definition() serializes them.
+        sources = module.file.parent if "." in module.name else module.file  # its package, or the lone module
+        with stable_job_name_stamps(lambda: inputs_stamp(sources, kwargs)):
             pipeline = _call(f"{module.name}.{FACTORY_NAME}()", module.factory, **arguments)
             text = _call(f"the pipeline's definition() (built by {module.name}.{FACTORY_NAME}())", pipeline.definition)
         pipeline_name = pipeline.name

@@ -15,7 +15,7 @@ affected:
   session, from a local table, and records the uploads;
 - `offline_session(region, bucket)` returns the PipelineSession handed to modules that accept one,
   whose default bucket is taken as given;
-- `stable_job_name_stamps(stamp)` makes SDK v2's job names (and the code and output prefixes named
+- `stable_job_name_stamps(make_stamp)` makes SDK v2's job names (and the code and output prefixes named
   after them) depend on the build's inputs instead of the clock.
 
 `location_independent_code_hashes()` makes the code S3 URIs depend on what the code is, not on where
@@ -324,14 +324,16 @@ def _offline_session_class() -> type:
     return OfflinePipelineSession
 
 
-def inputs_stamp(directory: Path | None, kwargs: Mapping[str, Any]) -> str:
-    """A digest of the files below `directory` (names and contents, `__pycache__` left out) and of `kwargs`."""
+def inputs_stamp(sources: Path, kwargs: Mapping[str, Any]) -> str:
+    """A digest of `kwargs` and of the file `sources`, or of every file below the directory `sources`
+    (names and contents, `__pycache__` left out)."""
     sha256 = hashlib.sha256(json.dumps(kwargs, sort_keys=True, default=repr).encode())
-    for root, dirs, names in os.walk(directory) if directory else ():
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
-            path = Path(root, name)
-            sha256.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes())
+    files = [sources] if sources.is_file() else sorted(
+        path for path in sources.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+    )
+    for path in files:
+        name = path.name if path == sources else path.relative_to(sources).as_posix()
+        sha256.update(name.encode() + b"\0" + path.read_bytes())
     return sha256.hexdigest()
 
 

@@ -4,8 +4,9 @@ The project is `tests/seed_project` (written for these tests in the seed's shape
 looked up, the SDK imported at module level, `sagemaker==2.93.0` pinned). For the seed's pin and for the last
 2.x release, a venv gets the project and modelbuild's wheel, resolved for real; the SDK pin must not move.
 Then, in the project directory, as its buildspec and its users would: the definition builds with every socket
-refusing to connect (and no attempt made), twice byte-identical; `validate` is clean; `graph` draws it; and
-`run --target sagemaker` / the seed's `run-pipeline` upsert and start it on the moto server.
+refusing to connect (and no attempt made), twice byte-identical; `validate` is clean; `graph` draws it;
+`run --target sagemaker` upserts and starts it on the moto server, with the seed's buildspec kwargs too, and
+`diff` then finds nothing to change.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ def test_upsert_and_start_on_sagemaker_with_aws_region_alone(seed, moto_endpoint
     steps = [step["Name"] for step in json.loads(described["PipelineDefinition"])["Steps"]]
     assert steps == STEPS[:4] and described["RoleArn"] == ROLE_ARN
     assert len(sagemaker.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]) == 1
+    unchanged = modelbuild(seed, "diff", "--role-arn", ROLE_ARN, "--kwargs", json.dumps({"pipeline_name": name}),
+                           "--exit-code", env=env)
+    assert name in unchanged.stdout
 
 
 def test_the_seeds_buildspec_kwargs_upsert_and_start(seed, moto_endpoint):

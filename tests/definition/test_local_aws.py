@@ -136,3 +136,41 @@ def test_null_role_and_bucket_are_not_given(tiny_module):
     assert built.region == "us-east-1"
     assert json.loads(built.text)["Steps"][0]["Arguments"]["ErrorMessage"] == "us-east-1"
 
+
+
+def test_ecr_and_lambda_lookups_a_build_may_make_are_answered():
+    import boto3
+
+    aws = LocalAws("000000000000", PLACEHOLDER_ROLE)
+    with answering_locally(aws):
+        session = boto3.Session(region_name="eu-west-1")
+        repositories = session.client("ecr").describe_repositories(repositoryNames=["churn"])["repositories"]
+        created = session.client("lambda").create_function(
+            FunctionName="notify", Runtime="python3.12", Role=PLACEHOLDER_ROLE, Handler="app.handler",
+            Code={"ZipFile": b"zip"},
+        )
+    assert repositories[0]["repositoryUri"] == "000000000000.dkr.ecr.eu-west-1.amazonaws.com/churn"
+    assert created["FunctionArn"] == "arn:aws:lambda:eu-west-1:000000000000:function:notify"
+    assert aws.calls == [("ecr", "DescribeRepositories"), ("lambda", "CreateFunction")]
+
+
+def test_the_stamp_of_sdk_v2_job_names_follows_the_code_and_kwargs_not_the_clock(tmp_path):
+    from modelbuild.definition.offline import inputs_stamp
+
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    (tmp_path / "preprocess.py").write_text("print(1)\n")
+    first = inputs_stamp(tmp_path, {"region": "us-east-1"})
+    (tmp_path / "__pycache__" / "x.pyc").write_bytes(b"compiled again")
+
+    assert inputs_stamp(tmp_path, {"region": "us-east-1"}) == first
+    assert inputs_stamp(tmp_path, {"region": "eu-west-1"}) != first
+    (tmp_path / "preprocess.py").write_text("print(2)\n")
+    assert inputs_stamp(tmp_path, {"region": "us-east-1"}) != first
+
+
+def test_a_module_for_the_other_sdk_major_says_so(write_module):
+    name = write_module("v2_style", "def get_pipeline(region):\n    from sagemaker.workflow.pipeline import Pipeline\n")
+    with pytest.raises(DefinitionError, match="ModuleNotFoundError: .*sagemaker.workflow") as raised:
+        build_definition(name)
+    assert raised.value.hint.startswith("The module is written for another SageMaker SDK than the installed sagemaker")
