@@ -147,18 +147,23 @@ def quiet_sdk_logging() -> Iterator[None]:
 
     Importing the SDK calls `logging.basicConfig` (a stderr handler on the root logger at INFO), and
     building a pipeline logs a dozen lines, none of them about the user's pipeline ("Popping out
-    'ProcessingJobName' ..."). Records of the `sagemaker` loggers stop at their own (null) handler
-    while the block runs; the root logger's handlers and level are restored on exit.
+    'ProcessingJobName' ..."), and botocore says where each session found its (dummy) credentials.
+    Records of the `sagemaker` and AWS libraries' loggers stop at their own handlers while the block
+    runs; the root logger's handlers and level are restored on exit.
     """
-    root, sdk = logging.getLogger(), logging.getLogger("sagemaker")
-    saved_handlers, saved_level, saved_propagate = root.handlers[:], root.level, sdk.propagate
-    sdk.propagate = False
+    root = logging.getLogger()
+    quieted = [logging.getLogger(name) for name in ("sagemaker", "botocore", "boto3", "s3transfer")]
+    saved_handlers, saved_level = root.handlers[:], root.level
+    saved_propagate = [logger.propagate for logger in quieted]
+    for logger in quieted:
+        logger.propagate = False
     try:
         yield
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
-        sdk.propagate = saved_propagate
+        for logger, propagate in zip(quieted, saved_propagate, strict=True):
+            logger.propagate = propagate
 
 
 @contextlib.contextmanager
