@@ -153,10 +153,15 @@ def quiet_sdk_logging() -> Iterator[None]:
     """
     root = logging.getLogger()
     quieted = [logging.getLogger(name) for name in ("sagemaker", "botocore", "boto3", "s3transfer")]
-    saved_handlers, saved_level = root.handlers[:], root.level
+    # SDK v2's configuration logger has a stdout handler of its own, and says which file it read at INFO.
+    sdk_config = logging.getLogger("sagemaker.config")
+    saved_handlers, saved_level, saved_config_level = root.handlers[:], root.level, sdk_config.level
     saved_propagate = [logger.propagate for logger in quieted]
+    null = logging.NullHandler()  # else logging's last resort prints their warnings (SDK v2 has no handler)
     for logger in quieted:
         logger.propagate = False
+        logger.addHandler(null)
+    sdk_config.setLevel(logging.WARNING)
     try:
         yield
     finally:
@@ -164,6 +169,8 @@ def quiet_sdk_logging() -> Iterator[None]:
         root.setLevel(saved_level)
         for logger, propagate in zip(quieted, saved_propagate, strict=True):
             logger.propagate = propagate
+            logger.removeHandler(null)
+        sdk_config.setLevel(saved_config_level)
 
 
 @contextlib.contextmanager
