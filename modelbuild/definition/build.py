@@ -21,6 +21,7 @@ from typing import Any
 
 from modelbuild.definition.loader import (
     FACTORY_NAME,
+    SESSION_KWARG,
     call_kwargs,
     importing_from,
     load_pipeline_module,
@@ -154,7 +155,8 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
         arguments = call_kwargs(module.factory, kwargs, defaults, session)
         # SDK v2 names jobs both while get_pipeline builds the steps and while definition() serializes them.
         sources = module.file.parent if "." in module.name else module.file  # its package, or the lone module
-        with stable_job_name_stamps(lambda: inputs_stamp(sources, kwargs)):
+        given = {name: value for name, value in arguments.items() if name != SESSION_KWARG}  # what get_pipeline sees
+        with stable_job_name_stamps(lambda: inputs_stamp(sources, given)):
             pipeline = _call(f"{module.name}.{FACTORY_NAME}()", module.factory, **arguments)
             text = _call(f"the pipeline's definition() (built by {module.name}.{FACTORY_NAME}())", pipeline.definition)
         pipeline_name = pipeline.name
