@@ -17,9 +17,13 @@ with open(os.path.join(here, "modelbuild", "__version__.py")) as f:
 with open(os.path.join(here, "README.md")) as f:
     readme = f.read()
 
-# The five SageMaker SDK v3 distributions move together; a definition is only reproducible
-# (and the golden file only meaningful) with all five pinned exactly.
-SAGEMAKER = [
+# modelbuild runs in the project's own environment, beside the SDK the project pins: v2 from 2.93 (the
+# pin of most projects made from AWS's seed) or v3. It never moves the project's pin.
+SAGEMAKER_RANGE = ["sagemaker>=2.93,<4"]
+# The five SageMaker SDK v3 distributions move together; a definition is only reproducible (and the
+# golden file only meaningful) with all five pinned exactly. The tests pin them, and so does every
+# generated project (the scaffolder reads these pins from the installed modelbuild's `test` extra).
+SAGEMAKER_V3_PINS = [
     "sagemaker==3.27.0",
     "sagemaker-core==2.27.0",
     "sagemaker-train==1.27.0",
@@ -30,7 +34,7 @@ SAGEMAKER = [
 TEMPLATE = "modelbuild.scaffold.template"
 REFERENCE = "modelbuild.scaffold.reference"
 
-required_packages = SAGEMAKER + [
+required_packages = SAGEMAKER_RANGE + [
     "boto3>=1.35",
     "typer>=0.29,<0.30",
     "rich>=13",
@@ -41,7 +45,7 @@ required_packages = SAGEMAKER + [
     "numpy>=1.26",
 ]
 extras = {
-    "test": [
+    "test": SAGEMAKER_V3_PINS + [
         "pytest>=8",
         "pytest-xdist>=3.6",
         "moto[server]>=5.0",

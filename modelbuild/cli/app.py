@@ -51,7 +51,7 @@ def main_callback(
 # Commands register themselves on `app` when their module is imported; the order here is the
 # order of `--help`: what a pipeline is, then running it, then its results, then projects.
 # isort: off
-from modelbuild.cli import definition, checks, run, executions, models, scaffold  # noqa: E402,F401
+from modelbuild.cli import definition, checks, run, executions, models, s3, scaffold  # noqa: E402,F401
 # isort: on
 
 

@@ -9,17 +9,30 @@ it depends on changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelbuild.definition.loader import FACTORY_NAME, call_kwargs, importing_from, load_pipeline_module, one_line
+from modelbuild.definition.loader import (
+    FACTORY_NAME,
+    SESSION_KWARG,
+    call_kwargs,
+    importing_from,
+    load_pipeline_module,
+    one_line,
+    sdk_mismatch_hint,
+)
+from modelbuild.definition.local_aws import LocalAws, answering_locally
 from modelbuild.definition.offline import (
+    PLACEHOLDER_ACCOUNT_ID,
     PLACEHOLDER_ROLE,
+    inputs_stamp,
     location_independent_code_hashes,
     offline_environment,
     offline_session,
@@ -28,6 +41,7 @@ from modelbuild.definition.offline import (
     resolve_region,
     sdk_config_validated_once,
     service_data_parsed_once,
+    stable_job_name_stamps,
 )
 from modelbuild.definition.project import Project, find_project
 from modelbuild.errors import DefinitionError, ModelbuildError
@@ -37,6 +51,20 @@ log = logging.getLogger(__name__)
 
 # The SDK warns on every step built under a PipelineSession that no job is started: that is the point.
 _PIPELINE_SESSION_WARNING = "Running within a PipelineSession"
+
+
+def _call(what: str, function: Any, **arguments: Any) -> Any:
+    """`function(**arguments)`, its failure a DefinitionError naming `what` failed."""
+    try:
+        return function(**arguments)
+    except ModelbuildError:
+        raise
+    except Exception as exc:
+        mismatch = sdk_mismatch_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else None
+        raise DefinitionError(
+            f"{what} failed: {type(exc).__name__}: {one_line(exc)}",
+            hint=mismatch or "Run with --debug for the traceback.",
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -76,11 +104,12 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
     The module is the project's own (see `modelbuild.definition.loader`); which file was built is
     logged at INFO on this module's logger, and a file outside the project at WARNING.
 
-    `get_pipeline` receives the user's `kwargs` plus, when it accepts them and they are not given:
-    `region` (kwargs, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1), `role`
-    (`offline.PLACEHOLDER_ROLE`), `default_bucket` (`offline.placeholder_bucket(region)`) and
-    `sagemaker_session` (the offline session; a module that builds its own session instead cannot
-    be built offline). Code S3 URIs are those a real upsert with the same kwargs would use.
+    `get_pipeline` receives the user's `kwargs` plus, when it accepts them and they are not given
+    (or given as None): `region` (kwargs, else AWS_REGION / AWS_DEFAULT_REGION, else us-east-1),
+    `role` (`offline.PLACEHOLDER_ROLE`), `default_bucket` (`offline.placeholder_bucket(region)`) and
+    `sagemaker_session` (the offline session). A module may build its own sessions instead, with SDK
+    v2 or v3: every AWS call made while building is answered locally (`local_aws`), as the
+    placeholder account and role. Code S3 URIs are those a real upsert with the same kwargs would use.
 
     Args:
         module_name: dotted name of a module defining `get_pipeline(**kwargs) -> Pipeline`; None for
@@ -96,15 +125,20 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
         ModuleLoadError: the module cannot be imported, is modelbuild's own, or has no `get_pipeline`.
         UsageError: no module was named and the project names none; a kwarg is not accepted by
             `get_pipeline`, or a required one is missing.
-        DefinitionError: importing the module, `get_pipeline` or `definition()` raised.
+        DefinitionError: importing the module, `get_pipeline` or `definition()` raised, or either made
+            an AWS call that cannot be answered offline (`local_aws.OfflineAwsError`).
     """
     kwargs = dict(kwargs or {})
     project = project or find_project()
     region = resolve_region(kwargs)
     bucket = kwargs.get("default_bucket") or placeholder_bucket(region)
     defaults = {"region": region, "role": PLACEHOLDER_ROLE, "default_bucket": bucket}
+    aws = LocalAws(PLACEHOLDER_ACCOUNT_ID, PLACEHOLDER_ROLE)
     with (
         offline_environment(region),
+        # SDK v2 prints job names, and its configuration logger writes to stdout, where the definition goes.
+        contextlib.redirect_stdout(sys.stderr),
+        answering_locally(aws),
         quiet_sdk_logging(),
         location_independent_code_hashes(),
         sdk_config_validated_once(),
@@ -119,21 +153,17 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
             log.warning("%s was found outside the project directory %s", module.file, project.root)
         session = offline_session(region, bucket)
         arguments = call_kwargs(module.factory, kwargs, defaults, session)
-        try:
-            pipeline = module.factory(**arguments)
-            text = pipeline.definition()
-            pipeline_name = pipeline.name
-        except ModelbuildError:
-            raise
-        except Exception as exc:
-            raise DefinitionError(
-                f"{module.name}.{FACTORY_NAME}() failed: {type(exc).__name__}: {one_line(exc)}",
-                hint="Run with --debug for the traceback.",
-            ) from exc
+        # SDK v2 names jobs both while get_pipeline builds the steps and while definition() serializes them.
+        sources = module.file.parent if "." in module.name else module.file  # its package, or the lone module
+        given = {name: value for name, value in arguments.items() if name != SESSION_KWARG}  # what get_pipeline sees
+        with stable_job_name_stamps(lambda: inputs_stamp(sources, given)):
+            pipeline = _call(f"{module.name}.{FACTORY_NAME}()", module.factory, **arguments)
+            text = _call(f"the pipeline's definition() (built by {module.name}.{FACTORY_NAME}())", pipeline.definition)
+        pipeline_name = pipeline.name
     return BuiltDefinition(
         text=text,
         definition=json.loads(text),
-        uploads=dict(sorted(session.uploads.items())),
+        uploads=dict(sorted(aws.uploads.items())),
         pipeline_name=pipeline_name,
         region=region,
         module=module.name,

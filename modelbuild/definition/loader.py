@@ -149,13 +149,28 @@ def _import(module_name: str, project: Project) -> Any:
                 hint=did_you_mean(module_name, _project_modules(project.root, module_name.partition(".")[0]))
                 or "Run modelbuild in your project's directory, or check --module-name.",
             ) from exc
-        raise ModuleLoadError(f"Cannot import {module_name!r}{_origin(module_name)}: {one_line(exc)}") from exc
+        raise ModuleLoadError(f"Cannot import {module_name!r}{_origin(module_name)}: {one_line(exc)}",
+                              hint=sdk_mismatch_hint(exc.name)) from exc
     except ImportError as exc:
         raise ModuleLoadError(f"Cannot import {module_name!r}{_origin(module_name)}: {one_line(exc)}") from exc
     except Exception as exc:
         raise DefinitionError(
             f"Importing {module_name!r}{_origin(module_name)} raised {type(exc).__name__}: {one_line(exc)}"
         ) from exc
+
+
+def sdk_mismatch_hint(missing: str | None) -> str | None:
+    """A hint when the missing module is part of another SageMaker SDK major than the one installed."""
+    if not (missing or "").startswith("sagemaker."):
+        return None
+    import importlib.metadata
+
+    try:
+        installed = importlib.metadata.version("sagemaker")
+    except importlib.metadata.PackageNotFoundError:
+        return "Install the SageMaker SDK your project pins (pip install . in the project)."
+    return (f"The module is written for another SageMaker SDK than the installed sagemaker {installed}: install "
+            "the one your project pins (pip install . in the project); modelbuild works with v2 (2.93+) and v3.")
 
 
 def _origin(module_name: str) -> str:
@@ -172,7 +187,7 @@ def call_kwargs(factory: Callable[..., Any], kwargs: Mapping[str, Any], defaults
     """Return the keyword arguments to call `factory` with.
 
     `kwargs` are the user's and must all be accepted; each of `defaults` (region, placeholder role
-    and bucket) is added when the user gave none and `factory` accepts it; `session` is passed as
+    and bucket) is added when the user gave none (or None) and `factory` accepts it; `session` is passed as
     `sagemaker_session` when `factory` names that parameter.
 
     Raises:
@@ -193,8 +208,9 @@ def call_kwargs(factory: Callable[..., Any], kwargs: Mapping[str, Any], defaults
                 f"{FACTORY_NAME}() does not accept kwarg {name!r}; it accepts: {', '.join(accepted) or 'none'}",
                 hint=did_you_mean(name, accepted),
             )
+    # A default given as null (`--kwargs '{"role": null}'`, as a buildspec renders an unset variable) is not given.
     result = {name: value for name, value in defaults.items() if name in named and kwargs.get(name) is None}
-    result.update(kwargs)
+    result.update({name: value for name, value in kwargs.items() if not (value is None and name in result)})
     if SESSION_KWARG in named:
         result[SESSION_KWARG] = session
     missing = [

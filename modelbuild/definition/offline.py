@@ -1,21 +1,27 @@
 """Keeping a pipeline build off the network: a scoped environment and an offline PipelineSession.
 
-Building a definition runs the user's `get_pipeline` with the SageMaker SDK, which would otherwise
-reach AWS in four ways: S3 uploads of step code and data, the default-bucket existence check, IAM
-role validation (ModelTrainer) and telemetry (a background thread per SDK call). Each is turned off
-by something that lasts only for the build, so user code importing `pipelines` is never affected:
+Building a definition runs the user's `get_pipeline` with the SageMaker SDK (v2 or v3), which would
+otherwise reach AWS: S3 uploads of step code and data, the default-bucket check, the caller's identity
+and role (STS, IAM), role validation (ModelTrainer), and telemetry (plain HTTPS, not botocore). Each is
+turned off by something that lasts only for the build, so user code importing `pipelines` is never
+affected:
 
-- `offline_environment(region)` sets the environment variables the SDK reads and restores them
-  (and boto3's lazily created default session) on exit;
-- `offline_session(region, bucket)` returns a PipelineSession whose S3 resource records what would
-  have been uploaded, whose default bucket is taken as given, and whose SDK configuration opts out
-  of telemetry. SDK defaults configuration files (config.yaml) are deliberately not read, so the
-  same inputs give the same definition on every machine.
+- `offline_environment(region)` sets the environment variables the SDK and botocore read (region,
+  dummy credentials, no profile, an SDK configuration that opts out of telemetry) and restores them
+  (and boto3's lazily created default session) on exit. SDK defaults configuration files
+  (config.yaml) are deliberately not read, so the same inputs give the same definition on every
+  machine;
+- `modelbuild.definition.local_aws` answers every AWS call the SDK or the module makes, through any
+  session, from a local table, and records the uploads;
+- `offline_session(region, bucket)` returns the PipelineSession handed to modules that accept one,
+  whose default bucket is taken as given;
+- `stable_job_name_stamps(make_stamp)` makes SDK v2's job names (and the code and output prefixes named
+  after them) depend on the build's inputs instead of the clock.
 
 `location_independent_code_hashes()` makes the code S3 URIs depend on what the code is, not on where
 the project is checked out, so a laptop and CodeBuild build the same definition.
 
-No AWS credentials are needed: the session carries fixed dummy keys that never leave the process.
+No AWS credentials are needed: the build carries fixed dummy keys that never leave the process.
 """
 
 from __future__ import annotations
@@ -23,9 +29,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
+import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+import types
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -41,12 +50,32 @@ PLACEHOLDER_ROLE = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT_ID}:role/modelbuild-place
 
 _OFFLINE_CREDENTIALS = {"aws_access_key_id": "modelbuild-offline", "aws_secret_access_key": "modelbuild-offline"}
 # Without a region the SDK cannot even be imported; without the role check disabled ModelTrainer
-# calls IAM; the metadata service is the one credential source that talks to the network.
-_SCOPED_ENV_OVERRIDES = {"SAGEMAKER_VALIDATE_ROLE": "false", "AWS_EC2_METADATA_DISABLED": "true"}
-_TELEMETRY_OPT_OUT_CONFIG = {
-    "SchemaVersion": "1.0",
-    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+# calls IAM; the metadata service is the one credential source that talks to the network. Sessions
+# the module builds itself find the dummy keys first, and no profile (a profile may run a credential
+# process, or not exist on this machine).
+_SCOPED_ENV_OVERRIDES = {
+    "SAGEMAKER_VALIDATE_ROLE": "false",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": _OFFLINE_CREDENTIALS["aws_access_key_id"],
+    "AWS_SECRET_ACCESS_KEY": _OFFLINE_CREDENTIALS["aws_secret_access_key"],
 }
+_SCOPED_ENV_REMOVALS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+# The SDK defaults configuration of every build: telemetry off, nothing else. Both SDK majors read it
+# from these variables instead of ~/.config/sagemaker and /etc/xdg (JSON is YAML).
+SDK_DEFAULTS_FILE = Path(__file__).with_name("sdk_defaults.json")
+_SDK_CONFIG_OVERRIDES = ("SAGEMAKER_ADMIN_CONFIG_OVERRIDE", "SAGEMAKER_USER_CONFIG_OVERRIDE")
+
+
+@functools.cache
+def sdk_major() -> int:
+    """The major version of the installed SageMaker SDK (2 or 3), read without importing it."""
+    try:
+        return int(importlib.metadata.version("sagemaker").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError) as exc:
+        raise DefinitionError(
+            "The SageMaker Python SDK is not installed in this environment",
+            hint="Install your project's requirements (e.g. pip install 'sagemaker>=2.93').",
+        ) from exc
 
 
 def placeholder_bucket(region: str) -> str:
@@ -67,17 +96,12 @@ def resolve_region(kwargs: Mapping[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def offline_environment(region: str) -> Iterator[None]:
-    """Set the region and the SDK's offline switches in os.environ for the duration of the block.
-
-    Every variable touched is restored (or removed) on exit, and so is `boto3.DEFAULT_SESSION`,
-    which importing the SDK creates as a side effect.
-    """
-    overrides = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, **_SCOPED_ENV_OVERRIDES}
-    saved_env = {name: os.environ.get(name) for name in overrides}
-    import boto3  # cheap next to the SDK, and needed to restore its default session
-
-    saved_default_session = boto3.DEFAULT_SESSION
+def scoped_environment(overrides: Mapping[str, str], removals: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set `overrides` and remove `removals` in os.environ for the block; every variable touched is
+    restored (or removed) on exit."""
+    saved_env = {name: os.environ.get(name) for name in (*overrides, *removals)}
+    for name in removals:
+        os.environ.pop(name, None)
     os.environ.update(overrides)
     try:
         yield
@@ -87,6 +111,33 @@ def offline_environment(region: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def region_environment(region: str) -> contextlib.AbstractContextManager[None]:
+    """AWS_REGION and AWS_DEFAULT_REGION set to `region` for the block.
+
+    botocore reads only AWS_DEFAULT_REGION; the AWS CLI, CodeBuild and SDK v2 users set AWS_REGION. A
+    module that imports the SDK at module level needs a region botocore sees before `get_pipeline`
+    is called with one.
+    """
+    return scoped_environment({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
+
+
+@contextlib.contextmanager
+def offline_environment(region: str) -> Iterator[None]:
+    """Set the region and the SDK's offline switches in os.environ for the duration of the block.
+
+    Every variable touched is restored (or removed) on exit, and so is `boto3.DEFAULT_SESSION`,
+    which importing the SDK creates as a side effect.
+    """
+    import boto3  # cheap next to the SDK, and needed to restore its default session
+
+    saved_default_session = boto3.DEFAULT_SESSION
+    overrides = {**_SCOPED_ENV_OVERRIDES, **dict.fromkeys(_SDK_CONFIG_OVERRIDES, str(SDK_DEFAULTS_FILE))}
+    try:
+        with region_environment(region), scoped_environment(overrides, _SCOPED_ENV_REMOVALS):
+            yield
+    finally:
         boto3.DEFAULT_SESSION = saved_default_session
 
 
@@ -96,18 +147,30 @@ def quiet_sdk_logging() -> Iterator[None]:
 
     Importing the SDK calls `logging.basicConfig` (a stderr handler on the root logger at INFO), and
     building a pipeline logs a dozen lines, none of them about the user's pipeline ("Popping out
-    'ProcessingJobName' ..."). Records of the `sagemaker` loggers stop at their own (null) handler
-    while the block runs; the root logger's handlers and level are restored on exit.
+    'ProcessingJobName' ..."), and botocore says where each session found its (dummy) credentials.
+    Records of the `sagemaker` and AWS libraries' loggers stop at their own handlers while the block
+    runs; the root logger's handlers and level are restored on exit.
     """
-    root, sdk = logging.getLogger(), logging.getLogger("sagemaker")
-    saved_handlers, saved_level, saved_propagate = root.handlers[:], root.level, sdk.propagate
-    sdk.propagate = False
+    root = logging.getLogger()
+    quieted = [logging.getLogger(name) for name in ("sagemaker", "botocore", "boto3", "s3transfer")]
+    # SDK v2's configuration logger has a stdout handler of its own, and says which file it read at INFO.
+    sdk_config = logging.getLogger("sagemaker.config")
+    saved_handlers, saved_level, saved_config_level = root.handlers[:], root.level, sdk_config.level
+    saved_propagate = [logger.propagate for logger in quieted]
+    null = logging.NullHandler()  # else logging's last resort prints their warnings (SDK v2 has no handler)
+    for logger in quieted:
+        logger.propagate = False
+        logger.addHandler(null)
+    sdk_config.setLevel(logging.WARNING)
     try:
         yield
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
-        sdk.propagate = saved_propagate
+        for logger, propagate in zip(quieted, saved_propagate, strict=True):
+            logger.propagate = propagate
+            logger.removeHandler(null)
+        sdk_config.setLevel(saved_config_level)
 
 
 @contextlib.contextmanager
@@ -120,7 +183,10 @@ def location_independent_code_hashes() -> Iterator[None]:
     While the block runs, the hash covers each path's base name and content instead. Call inside
     `offline_environment` (importing the SDK needs its region).
     """
-    from sagemaker.core.workflow import utilities
+    if sdk_major() >= 3:
+        from sagemaker.core.workflow import utilities
+    else:
+        from sagemaker.workflow import utilities
 
     original = utilities.hash_files_or_dirs
 
@@ -144,13 +210,20 @@ def location_independent_code_hashes() -> Iterator[None]:
 
 # The SDK re-validates its whole configuration against its JSON schema on every configuration lookup
 # (80 lookups, about 0.4 s each, in one abalone build), and jsonschema re-checks the schema itself each
-# time. Where the SDK validates, by (module, attribute); whichever exist in the installed SDK are patched.
-_SDK_CONFIG_VALIDATORS = (
-    ("sagemaker.core.config.config_manager", "SageMakerConfig.validate_sagemaker_config"),
-    ("sagemaker.core.config.config", "validate_sagemaker_config"),
-    ("sagemaker.core.helper.session_helper", "validate_sagemaker_config"),
-    ("sagemaker.core.utils.intelligent_defaults_helper", "validate_sagemaker_config"),
-)
+# time (SDK v2 from 2.148 alike). Where each major validates, by (module, attribute); whichever exist in the
+# installed SDK are patched.
+_SDK_CONFIG_VALIDATORS = {
+    3: (
+        ("sagemaker.core.config.config_manager", "SageMakerConfig.validate_sagemaker_config"),
+        ("sagemaker.core.config.config", "validate_sagemaker_config"),
+        ("sagemaker.core.helper.session_helper", "validate_sagemaker_config"),
+        ("sagemaker.core.utils.intelligent_defaults_helper", "validate_sagemaker_config"),
+    ),
+    2: (
+        ("sagemaker.session", "validate_sagemaker_config"),
+        ("sagemaker.utils", "validate_sagemaker_config"),
+    ),
+}
 
 
 @contextlib.contextmanager
@@ -176,7 +249,7 @@ def sdk_config_validated_once() -> Iterator[None]:
                 valid.add(key)
         return validate
 
-    for module_name, attribute in _SDK_CONFIG_VALIDATORS:
+    for module_name, attribute in _SDK_CONFIG_VALIDATORS[3 if sdk_major() >= 3 else 2]:
         try:
             owner = importlib.import_module(module_name)
         except ImportError:
@@ -222,66 +295,12 @@ def service_data_parsed_once() -> Iterator[None]:
         loaders.JSONFileLoader.load_file = original
 
 
-class OfflineS3Error(DefinitionError):
-    """Raised when a pipeline being built offline asks S3 for something other than an upload."""
-
-
-class RecordingS3Resource:
-    """Stands in for `boto3.resource("s3")`: records uploads in `uploads` (S3 URI -> bytes).
-
-    Only the upload calls the SDK makes while building a pipeline are supported; anything else
-    (reads, listings, bucket checks) needs AWS and raises OfflineS3Error.
-    """
-
-    def __init__(self, uploads: dict[str, bytes]) -> None:
-        self.uploads = uploads
-
-    def Object(self, bucket_name: str, key: str) -> _RecordingObject:  # noqa: N802 (boto3's name)
-        return _RecordingObject(self.uploads, f"s3://{bucket_name}/{key}")
-
-    def Bucket(self, name: str) -> _RecordingBucket:  # noqa: N802 (boto3's name)
-        return _RecordingBucket(self.uploads, name)
-
-    def __getattr__(self, name: str) -> Any:
-        raise OfflineS3Error(f"building offline, the pipeline called S3 {name!r}, which needs AWS")
-
-
-class _RecordingObject:
-    def __init__(self, uploads: dict[str, bytes], uri: str) -> None:
-        self._uploads, self._uri = uploads, uri
-
-    def upload_file(self, Filename: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
-        self._uploads[self._uri] = Path(Filename).read_bytes()
-
-    def put(self, Body: bytes | str, **_: Any) -> dict:  # noqa: N803 (boto3's name)
-        self._uploads[self._uri] = Body.encode("utf-8") if isinstance(Body, str) else bytes(Body)
-        return {}
-
-    def __getattr__(self, name: str) -> Any:
-        raise OfflineS3Error(f"building offline, the pipeline called S3 {name!r} on {self._uri}, which needs AWS")
-
-
-class _RecordingBucket:
-    def __init__(self, uploads: dict[str, bytes], name: str) -> None:
-        self._uploads, self._name = uploads, name
-
-    def upload_fileobj(self, Fileobj: Any, Key: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
-        self._uploads[f"s3://{self._name}/{Key}"] = Fileobj.read()
-
-    def upload_file(self, Filename: str, Key: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
-        self._uploads[f"s3://{self._name}/{Key}"] = Path(Filename).read_bytes()
-
-    def __getattr__(self, name: str) -> Any:
-        raise OfflineS3Error(
-            f"building offline, the pipeline called S3 {name!r} on bucket {self._name}, which needs AWS"
-        )
-
-
 def offline_session(region: str, default_bucket: str) -> Any:
-    """Return an offline PipelineSession for `region` whose default bucket is `default_bucket`.
+    """Return an offline PipelineSession (of the installed SDK major) for `region` whose default bucket
+    is `default_bucket`.
 
-    The session's `uploads` dict (S3 URI -> bytes) collects every file the SDK uploads through it.
-    Call inside `offline_environment(region)`.
+    Call inside `offline_environment(region)` and `local_aws.answering_locally`, which records what the
+    SDK uploads through it.
     """
     return _offline_session_class()(region, default_bucket)
 
@@ -289,23 +308,75 @@ def offline_session(region: str, default_bucket: str) -> Any:
 @functools.cache
 def _offline_session_class() -> type:
     # Defined lazily: subclassing PipelineSession means importing the SDK (~3 s).
+    import inspect
+
     import boto3
-    from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+    if sdk_major() >= 3:
+        from sagemaker.core.workflow.pipeline_context import PipelineSession
+    else:
+        from sagemaker.workflow.pipeline_context import PipelineSession
+    # SDK v2 before ~2.148 has no configuration argument (nor configuration: nothing to opt out of).
+    takes_config = "sagemaker_config" in inspect.signature(PipelineSession.__init__).parameters
 
     class OfflinePipelineSession(PipelineSession):
-        """A PipelineSession that records S3 uploads and never checks or creates its bucket."""
+        """A PipelineSession that takes its bucket as given."""
 
         def __init__(self, region: str, default_bucket: str) -> None:
-            self.uploads: dict[str, bytes] = {}
             super().__init__(
                 boto_session=boto3.Session(region_name=region, **_OFFLINE_CREDENTIALS),
                 default_bucket=default_bucket,
-                sagemaker_config=_TELEMETRY_OPT_OUT_CONFIG,
+                **({"sagemaker_config": json.loads(SDK_DEFAULTS_FILE.read_text())} if takes_config else {}),
             )
-            self.s3_resource = RecordingS3Resource(self.uploads)
 
         def default_bucket(self) -> str:
-            # The real method checks that the bucket exists and creates it: both need S3.
+            # The real method checks that the bucket exists (answered locally, but one call per step).
             return self._default_bucket_name_override
 
     return OfflinePipelineSession
+
+
+def inputs_stamp(sources: Path, kwargs: Mapping[str, Any]) -> str:
+    """A digest of `kwargs` and of the file `sources`, or of every file below the directory `sources`
+    (names and contents, `__pycache__` left out)."""
+    sha256 = hashlib.sha256(json.dumps(kwargs, sort_keys=True, default=repr).encode())
+    files = [sources] if sources.is_file() else sorted(
+        path for path in sources.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+    )
+    for path in files:
+        name = path.name if path == sources else path.relative_to(sources).as_posix()
+        sha256.update(name.encode() + b"\0" + path.read_bytes())
+    return sha256.hexdigest()
+
+
+@contextlib.contextmanager
+def stable_job_name_stamps(make_stamp: Callable[[], str]) -> Iterator[None]:
+    """Make SDK v2's job-name timestamps `make_stamp()` (cut to their length) for the duration of the block.
+
+    SDK v2 names each job `<base_job_name>-<time of the build>` and, in releases before content-hashed
+    code paths (2.93, say), uploads the job's code to and writes its outputs under that name: two
+    builds of the same project would differ. Here the names carry a digest of the build's inputs
+    instead (see `inputs_stamp`): unchanged inputs give the same names, changed code a new prefix, so
+    an upsert never overwrites code a running execution still reads. The profiler rule SDK v2 before
+    2.1xx adds to every Estimator, named by the epoch second, gets a number from the same digest. This
+    is the one place that decides SDK v2's upload prefixes. SDK v3 names code by content already:
+    nothing is patched for it.
+    """
+    if sdk_major() >= 3:
+        yield
+        return
+    from sagemaker import utils
+    from sagemaker.debugger import debugger
+
+    stamp = make_stamp()
+    saved = utils.sagemaker_timestamp, utils.sagemaker_short_timestamp, getattr(debugger, "time", None)
+    utils.sagemaker_timestamp = lambda: stamp[:23]  # the length of "2024-01-31-12-00-00-000"
+    utils.sagemaker_short_timestamp = lambda: stamp[:11]  # the length of "240131-1200"
+    if saved[2] is not None:  # before 2.1xx every Estimator gets a rule named "ProfilerReport-<epoch seconds>"
+        debugger.time = types.SimpleNamespace(time=lambda: int(stamp[:8], 16))
+    try:
+        yield
+    finally:
+        utils.sagemaker_timestamp, utils.sagemaker_short_timestamp = saved[:2]
+        if saved[2] is not None:
+            debugger.time = saved[2]

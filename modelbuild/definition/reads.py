@@ -126,7 +126,7 @@ class _RecordingEnviron(os._Environ):
         self._real = real
 
     def __getitem__(self, key: str) -> str:  # also behind .get(), `in` and os.getenv()
-        if _recording:
+        if _recording and isinstance(key, str):  # SDK v2 (protobuf 3) also asks with bytes, which always fails
             _READS.environment.add(key)
         return super().__getitem__(key)
 

@@ -296,12 +296,17 @@ def _has_property(step: StepSpec, tokens: tuple[Token, ...]) -> bool:
 
 @functools.cache
 def execution_variables() -> tuple[str, ...]:
-    """The names `Execution.<name>` may use, from the SDK's ExecutionVariables."""
+    """The names `Execution.<name>` may use, from the installed SDK's ExecutionVariables (v2 or v3)."""
+    from modelbuild.definition.offline import sdk_major
+
     with warnings.catch_warnings():
         # Compiling the SDK without its bytecode warns about its own string escapes (a DeprecationWarning
         # the filter for sagemaker.* cannot match: compile-time warnings carry the file name, not the module).
         warnings.simplefilter("ignore", DeprecationWarning)
-        from sagemaker.core.workflow.execution_variables import ExecutionVariables
+        if sdk_major() >= 3:
+            from sagemaker.core.workflow.execution_variables import ExecutionVariables
+        else:
+            from sagemaker.workflow.execution_variables import ExecutionVariables
 
     return tuple(
         variable.name for variable in vars(ExecutionVariables).values() if hasattr(variable, "expr")

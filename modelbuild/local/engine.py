@@ -190,8 +190,8 @@ def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: Obje
             if isinstance(uri, str) and uri.startswith("s3://") and not store.exists(uri):
                 raise MissingInputError(
                     f"step {step.name!r} reads {uri}, which is not in the local store ({store.path(uri)})",
-                    hint=f"Copy the file to {store.path(uri)}, or run the pipeline module (without --definition) "
-                    "so its code and data are staged.",
+                    hint=f"Put it there as into S3: {store.copy_command(uri)} (--recursive for a directory); code "
+                    "and data the pipeline module uploads are staged when it runs without --definition.",
                 )
 
 

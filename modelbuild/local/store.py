@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from modelbuild._utils import atomic_write
 from modelbuild.errors import DefinitionError
 from modelbuild.local.digests import sha256_file
 from modelbuild.local.placement import place, publish
+from modelbuild.local.state import resolve_state_dir
 
 _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
@@ -121,16 +123,26 @@ class ObjectStore:
         """
         objects = self.files(uri)
         if not objects:
+            # The message, not only the hint, names the fix: a step's failure reason carries the message.
             raise StorePathError(
-                f"nothing is stored at {uri} (local store path {self.path(uri)})",
-                hint="Run the pipeline module once with `modelbuild run --local` so its code and data are "
-                "stored, or copy the file there.",
+                f"nothing is stored at {uri} in the local store ({self.path(uri)}); "
+                f"put it there as into S3: {self.copy_command(uri)}",
+                hint="Code and sample data a pipeline module uploads are stored by `modelbuild get-definition` "
+                "and `modelbuild run --local`; data of your own, copy with `modelbuild s3 cp` (add --recursive "
+                "for a directory).",
             )
         for name, source in objects:
             target = destination / name
             target.parent.mkdir(parents=True, exist_ok=True)
             place(source, target, may_share=may_share)
         return len(objects)
+
+    def copy_command(self, uri: str) -> str:
+        """The `modelbuild s3 cp` command that puts a local file at `uri` in this store."""
+        source = Path(uri.rstrip("/")).name or "FILE"
+        state = self.root.parent
+        option = "" if state == resolve_state_dir() else f" --state-dir {shlex.quote(str(state))}"
+        return f"modelbuild s3 cp {shlex.quote('./' + source)} {shlex.quote(uri)}{option}"
 
     def upload_dir(self, source: Path, uri: str) -> None:
         """Publish every file below `source` at prefix `uri`: staged first (linked where the filesystem

@@ -66,10 +66,13 @@ def sagemaker_kwargs(module_name: str | None, kwargs: Mapping[str, Any] | None, 
         ModuleLoadError: the module cannot be imported.
     """
     from modelbuild.definition.loader import load_pipeline_module
-    from modelbuild.definition.offline import resolve_region
+    from modelbuild.definition.offline import region_environment, resolve_region
 
     result = dict(kwargs or {})
-    parameters = inspect.signature(load_pipeline_module(module_name).factory).parameters
+    # A module that imports the SDK at module level needs a region botocore sees (AWS_DEFAULT_REGION)
+    # to be imported at all, even when the region came from --kwargs or AWS_REGION alone.
+    with region_environment(result.get("region") or region or resolve_region(result)):
+        parameters = inspect.signature(load_pipeline_module(module_name).factory).parameters
     match = _ROLE_ACCOUNT.match(role_arn or "")
     if "region" in parameters and result.get("region") is None and region:
         result["region"] = region

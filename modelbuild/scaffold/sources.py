@@ -152,12 +152,13 @@ def _named(requirement: str) -> str:
 
 def runtime_metadata() -> dict[str, object]:
     """What a project's setup.py declares, from the installed modelbuild: its Python requirement, the
-    modelbuild requirement, the SDK pins, and the tools its tests need."""
+    modelbuild requirement, the SDK pins (those of modelbuild's tests), and the tools its tests need."""
     distribution = _distribution()
     return {
         "version": __version__,
         "python_requires": distribution.metadata["Requires-Python"] or ">=3.10",
         "requirement": f"{DISTRIBUTION}{compatible_range(__version__)}",
-        "sdk_requirements": [r for r in requirements() if _named(r).startswith(SDK_PREFIX)],
+        # modelbuild accepts SDK v2 or v3; a new project pins the exact v3 release modelbuild is tested with.
+        "sdk_requirements": [r for r in requirements("test") if _named(r).startswith(SDK_PREFIX)],
         "test_requirements": [r for r in requirements("test") if _named(r) in PROJECT_TEST_TOOLS],
     }

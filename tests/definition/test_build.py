@@ -208,11 +208,11 @@ BUILD = (
 )
 
 
-def run_without_network(body: str, cwd: Path) -> dict:
-    """Run `body` in a fresh interpreter whose sockets refuse to connect; return its report."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+def run_without_network(body: str, cwd: Path, python: str = sys.executable) -> dict:
+    """Run `body` in a fresh interpreter (`python`'s) whose sockets refuse to connect; return its report."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     result = subprocess.run(
-        [sys.executable, "-c", NO_NETWORK.replace("BODY", body)], capture_output=True, text=True, env=env, cwd=cwd,
+        [python, "-c", NO_NETWORK.replace("BODY", body)], capture_output=True, text=True, env=env, cwd=cwd,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]

@@ -78,7 +78,7 @@ def test_a_missing_code_object_names_the_uri_and_the_fix(workspace):
     with pytest.raises(MissingInputError, match="s3://bucket/code/not_staged.py") as raised:
         workspace.run(pipeline)
 
-    assert "Copy the file to" in raised.value.hint
+    assert "modelbuild s3 cp ./not_staged.py s3://bucket/code/not_staged.py (" in raised.value.hint
     assert raised.value.exit_code is ExitCode.USAGE
 
 
