@@ -8,7 +8,7 @@ a new execution id or a renamed upstream output with the same bytes does not.
 Policy: a step with `CacheConfig` gets exactly what it says (Enabled, ExpireAfter). A step without one
 is cached locally by default (`cache_by_default`), with no expiry: SageMaker keys its cache on names,
 so it cannot make that default safe, but a content key can; pass `cache_by_default=False` for
-SageMaker's behaviour. Only job steps are cached (Processing, Training, Transform), as on SageMaker:
+SageMaker's behaviour. Only job steps are cached (Processing, Training, Transform, Tuning), as on SageMaker:
 Model and RegisterModel steps always run, and Condition and Fail steps cost nothing.
 """
 
@@ -25,7 +25,7 @@ from modelbuild.definition.dsl import StepSpec
 from modelbuild.errors import DefinitionError
 from modelbuild.local.steps import module_for
 
-CACHEABLE_TYPES = ("Processing", "Training", "Transform")
+CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
 KEY_VERSION = 2  # bump when the key's material changes meaning (2: digests of per-file digests)
 _DURATION = re.compile(
     r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"

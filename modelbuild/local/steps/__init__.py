@@ -26,11 +26,11 @@ MODULES = {
     "RegisterModel": "register",
     "Condition": "condition",
     "Fail": "fail",
+    "Tuning": "tuning",
 }
 _INSTEAD = {
     "Lambda": "run the function's logic in a Processing step",
     "Callback": "replace the callback with a Processing step that does the work",
-    "Tuning": "use a Training step with fixed hyperparameters locally",
     "QualityCheck": "compute the statistics in a Processing step",
     "ClarifyCheck": "compute the report in a Processing step",
     "EMR": "run the Spark job's logic in a Processing step",
