@@ -96,6 +96,10 @@ def show_execution(execution_id: str, state_dir: Path | None, json_output: bool)
     if record.failure_reason:
         console.print(f"Failure reason: {record.failure_reason}", markup=False)
     console.print(_steps_table(record.steps, with_logs=True))
+    for step in record.steps:
+        summaries = (step.properties or {}).get("TrainingJobSummaries")
+        if step.type == "Tuning" and summaries:
+            console.print(_tuning_table(step.name, summaries))
 
 
 class _Renderer(render.EventRenderer):
@@ -161,10 +165,17 @@ def _steps_table(steps: Sequence[Any], with_logs: bool = False) -> Any:
     return table
 
 
-
-
-
-
+def _tuning_table(step_name: str, summaries: Sequence[dict]) -> Any:
+    """A Tuning step's training jobs, best first (as SageMaker lists them), with their hyperparameters."""
+    metric = next((s["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"] for s in summaries
+                   if s.get("FinalHyperParameterTuningJobObjectiveMetric")), "Objective")
+    table = render.table(f"{step_name}: training job", "Status", metric, "Hyperparameters")
+    for summary in summaries:
+        value = (summary.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get("Value")
+        tuned = ", ".join(f"{k}={v}" for k, v in (summary.get("TunedHyperParameters") or {}).items())
+        table.add_row(summary["TrainingJobName"], render.styled(summary["TrainingJobStatus"]),
+                      "" if value is None else f"{value:g}", summary.get("FailureReason") or tuned)
+    return table
 
 
 def _clock(timestamp: float | None, with_date: bool = False) -> str:
