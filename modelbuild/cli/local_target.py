@@ -32,7 +32,7 @@ def run_local(options: Any) -> None:
         record = run_pipeline(
             source, options.parameters, state_dir=options.state_dir, max_parallel=options.max_parallel,
             resume=options.resume, steps=options.steps, on_event=renderer.on_event,
-            cache_by_default=options.cache_by_default,
+            cache_by_default=options.cache_by_default, stubs=options.stubs,
         )
     renderer.summary(record, source)
     if record.status != "Succeeded":
@@ -58,6 +58,8 @@ def resume_command(options: Any, execution_id: str) -> str:
             words += ["--kwargs", json.dumps(options.kwargs)]
     if options.steps:
         words += ["--steps", ",".join(options.steps)]
+    for step, file in options.stubs.items():
+        words += ["--stub", f"{step}={file}"]
     if options.state_dir:
         words += ["--state-dir", str(options.state_dir)]
     return shlex.join(words)

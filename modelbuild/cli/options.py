@@ -111,7 +111,8 @@ def parse_tags(text: str | None, option: str = "--tags") -> list[dict[str, str]]
     return value
 
 
-def parse_parameters(pairs: list[str] | None, option: str = "--parameter") -> dict[str, str]:
+def parse_parameters(pairs: list[str] | None, option: str = "--parameter",
+                     example: str = "MseThreshold=6.5") -> dict[str, str]:
     """Parse repeated NAME=VALUE options into a dict of raw strings (typed later against the definition)."""
     parameters: dict[str, str] = {}
     for pair in pairs or []:
@@ -121,7 +122,7 @@ def parse_parameters(pairs: list[str] | None, option: str = "--parameter") -> di
                 f"{option} should look like NAME=VALUE; {pair!r} has no '='"
                 if not sep
                 else f"{option} should look like NAME=VALUE; {pair!r} has no name",
-                hint=f"For example {option} MseThreshold=6.5",
+                hint=f"For example {option} {example}",
             )
         parameters[name.strip()] = value
     return parameters

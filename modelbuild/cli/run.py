@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -42,6 +42,7 @@ class RunOptions:
     steps: tuple[str, ...] = ()
     cache_by_default: bool = True
     rebuild: bool = False
+    stubs: dict[str, str] = field(default_factory=dict)
     # SageMaker target
     role_arn: str | None = None
     description: str | None = None
@@ -86,6 +87,11 @@ def run(
         "steps with a CacheConfig follow it.",
     ),
     rebuild: bool = REBUILD_OPTION,
+    stub: list[str] = typer.Option(
+        None, "--stub", metavar="STEP=FILE.json",
+        help="Local target: take STEP's properties from FILE (as SageMaker reports them) instead of running it; "
+        "for steps that cannot run here (EMR, AutoML, checks, a Lambda known only by ARN). Repeatable.",
+    ),
     role_arn: str = typer.Option(None, "--role-arn", help="SageMaker target: the IAM role the pipeline runs as."),
     description: str = typer.Option(None, "--description", help="SageMaker target: the pipeline's description."),
     tags: str = typer.Option(None, "--tags", help="""SageMaker target: '[{"Key": "team", "Value": "ml"}]'."""),
@@ -106,6 +112,8 @@ def run(
 
       modelbuild run --local --parameter MseThreshold=0.5
 
+      modelbuild run --local --stub SparkPrep=emr-stub.json
+
       modelbuild run --target sagemaker --role-arn ARN --wait
     """
     options = RunOptions(
@@ -120,6 +128,7 @@ def run(
         steps=tuple(name.strip() for name in (steps or "").split(",") if name.strip()),
         cache_by_default=cache,
         rebuild=rebuild,
+        stubs=parse_parameters(stub, "--stub", "SparkPrep=emr-stub.json"),
         role_arn=role_arn,
         description=description,
         tags=tuple(parse_tags(tags)),

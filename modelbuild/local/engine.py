@@ -27,6 +27,7 @@ from modelbuild.local.scheduler import ParallelScheduler, RunContext, Sequential
 from modelbuild.local.state import StateDir
 from modelbuild.local.steps import check_supported, module_for
 from modelbuild.local.store import ObjectStore
+from modelbuild.local.stubs import load_stubs
 
 
 class MissingInputError(UsageError):
@@ -96,6 +97,7 @@ def run_pipeline(
     steps: Sequence[str] = (),
     on_event: Callable[[StepEvent], None] | None = None,
     cache_by_default: bool = True,
+    stubs: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> ExecutionRecord:
     """Run a pipeline definition on this machine and return its execution record.
 
@@ -109,6 +111,8 @@ def run_pipeline(
         steps: run only these steps, reusing the outputs of the steps they depend on.
         on_event: called in the calling thread with each execution and step event.
         cache_by_default: cache job steps without a CacheConfig (see `modelbuild.local.cache`).
+        stubs: step name -> stub file: the step's properties are read from the file, not produced by
+            running it (see `modelbuild.local.stubs`).
 
     Returns:
         The finished execution (status Succeeded or Failed; a failed execution does not raise).
@@ -122,10 +126,10 @@ def run_pipeline(
     try:
         log = ExecutionLog(state)
         log.mark_interrupted()
-        spec, plan, values = _prepare(source, parameters, log, resume, steps)
+        spec, plan, values, stubbed = _prepare(source, parameters, log, resume, steps, stubs or {})
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
-        _check_inputs(spec, values, store, plan)
+        _check_inputs(spec, values, store, plan, stubbed)
         execution_id = secrets.token_hex(6)
         log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)
         emit(StepEvent(execution_id, None, None, "Executing", time.time()))
@@ -134,7 +138,7 @@ def run_pipeline(
             variables=_variables(execution_id, source), log=log, store=store,
             registry=ModelRegistry(state, source.region), jobs_dir=state.jobs_dir, logs_dir=state.logs_dir,
             region=source.region, cache_by_default=cache_by_default, reused=plan.reused,
-            source_execution=plan.source_execution, included=plan.included, on_event=emit,
+            source_execution=plan.source_execution, included=plan.included, on_event=emit, stubs=stubbed,
         )
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
@@ -152,15 +156,16 @@ def run_pipeline(
 
 
 def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: ExecutionLog, resume: str | None,
-             steps: Sequence[str]) -> tuple[PipelineSpec, Plan, dict[str, Any]]:
-    """The parsed definition, the plan and the parameter values, all checked before anything runs."""
+             steps: Sequence[str], stub_files: Mapping[str, Any]) -> tuple[PipelineSpec, Plan, dict[str, Any], dict]:
+    """The parsed definition, the plan, the parameter values and the stubs, all checked before anything runs."""
     spec = parse_definition(source.text)
-    check_supported(spec)
+    stubs = load_stubs(stub_files, spec)
+    check_supported(spec, stubs)
     if resume and parameters:  # as SageMaker's retry: the reused outputs were made with the old values
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")
     plan = plan_run(spec, log, source.pipeline_name, resume, steps)
-    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters)
+    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters), stubs
 
 
 def _definition_parallelism(spec: PipelineSpec) -> int | None:
@@ -182,14 +187,20 @@ def _variables(execution_id: str, source: PipelineSource) -> dict[str, str]:
     }
 
 
-def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: ObjectStore, plan: Plan) -> None:
-    """Every S3 object a step to run reads by a literal URI or a parameter must be in the store."""
+def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: ObjectStore, plan: Plan,
+                  stubbed: Mapping[str, Any]) -> None:
+    """Every S3 object a step to run reads by a literal URI or a parameter must be in the store (or be placed
+    there by a stub's LocalFiles)."""
+    placed = [item["S3Uri"].rstrip("/") for stub in stubbed.values() for item in stub.local_files
+              if isinstance(item["S3Uri"], str)]
     for step in spec.steps.values():
-        if step.name in plan.reused or (plan.included is not None and step.name not in plan.included):
+        if step.name in plan.reused or step.name in stubbed or (
+                plan.included is not None and step.name not in plan.included):
             continue
         reader = getattr(module_for(step.type), "input_uris", None)
         for uri in reader(_static(step.arguments, parameters)) if reader else []:
-            if isinstance(uri, str) and uri.startswith("s3://") and not store.exists(uri):
+            if isinstance(uri, str) and uri.startswith("s3://") and not store.exists(uri) and not any(
+                    f"{uri.rstrip('/')}/".startswith(f"{p}/") or p.startswith(uri) for p in placed):
                 raise MissingInputError(
                     f"step {step.name!r} reads {uri}, which is not in the local store ({store.path(uri)})",
                     hint=f"Copy the file to {store.path(uri)}, or run the pipeline module (without --definition) "

@@ -34,6 +34,7 @@ from modelbuild.local.records import (
     FAILED,
     REUSED,
     SKIPPED,
+    STUBBED,
     SUCCEEDED,
     ExecutionLog,
     StepRecord,
@@ -78,6 +79,7 @@ class RunContext:
     reused: Mapping[str, StepRecord] = field(default_factory=dict)  # name -> record of a source execution
     source_execution: str | None = None
     included: frozenset[str] | None = None  # steps that take part (None: all)
+    stubs: Mapping[str, Any] = field(default_factory=dict)  # step name -> modelbuild.local.stubs.Stub
     on_event: Callable[[StepEvent], None] = lambda event: None
 
 
@@ -168,7 +170,7 @@ class Scheduler:
         self.records[record.name] = record
         self.ctx.log.save_step(self.ctx.execution_id, record)
         self._emit(record)
-        if record.status in (*DONE_OK, SKIPPED):
+        if record.status in (*DONE_OK, STUBBED, SKIPPED):
             if record.status != SKIPPED:
                 self.properties[record.name] = record.properties or {}
             sorter.done(record.name)
@@ -187,6 +189,10 @@ class Scheduler:
         """Resolve, look up the cache, run with retries; never raises for a failure of the step itself."""
         record = StepRecord(step.name, step.type, EXECUTING, time.time(), log_path=str(self._log_path(step.name)))
         try:
+            if step.name in self.ctx.stubs:  # properties from a file: nothing runs, nothing is cached
+                record.properties = self.ctx.stubs[step.name].apply(self.resolver.resolve, self.ctx.store)
+                record.status, record.ended, record.log_path = STUBBED, time.time(), None
+                return record
             hit = self._cached(step, record)
             if hit is not None:
                 return hit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from modelbuild.cli.app import app
@@ -35,3 +37,41 @@ def test_executions_show_lists_a_tuning_steps_jobs_best_first(tmp_path):
     first, second = result.output.index("e1-Tune-001-aa"), result.output.index("e1-Tune-002-bb")
     assert first < second
     assert "max_depth=3" in result.output and "0.5" in result.output
+
+
+EMR_PIPELINE = {"Version": "2020-12-01", "Parameters": [], "Steps": [
+    {"Name": "SparkPrep", "Type": "EMR", "Arguments": {"ClusterId": "j-1", "StepConfig": {
+        "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["spark-submit", "s3://bucket/prep.py"]}}}},
+    {"Name": "Check", "Type": "Condition", "Arguments": {
+        "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Steps.SparkPrep.ClusterId"}, "RightValue": "j-LOCAL"}],
+        "ElseSteps": [{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "wrong cluster"}}]}}]}
+
+
+def test_run_with_a_stub_shows_the_step_stubbed(tmp_path):
+    definition = tmp_path / "emr.json"
+    definition.write_text(json.dumps(EMR_PIPELINE))
+    stub = tmp_path / "stub.json"
+    stub.write_text(json.dumps({"ClusterId": "j-LOCAL"}))
+
+    result = runner.invoke(app, ["run", "--local", "--definition", str(definition), "--stub", f"SparkPrep={stub}",
+                                 "--state-dir", str(tmp_path / "state"), "--json"])
+
+    assert result.exit_code == ExitCode.OK, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])["execution"]
+    assert {s["name"]: s["status"] for s in summary["steps"]} == {
+        "SparkPrep": "Stubbed", "Check": "Succeeded", "Stop": "Skipped"}
+
+
+def test_a_stub_option_without_a_file_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["run", "--local", "--definition", "x.json", "--stub", "SparkPrep"])
+
+    assert result.exit_code == ExitCode.USAGE
+    assert "--stub should look like NAME=VALUE" in result.output
+
+
+def test_stub_is_refused_on_the_sagemaker_target():
+    result = runner.invoke(app, ["run", "--target", "sagemaker", "--stub", "A=a.json", "--role-arn",
+                                 "arn:aws:iam::123456789012:role/x"])
+
+    assert result.exit_code == ExitCode.USAGE
+    assert "--stub only apply to the local target" in result.output

@@ -9,7 +9,7 @@ cache key); `unsupported(arguments)`, why the engine cannot run this step (check
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -81,29 +81,32 @@ def module_for(step_type: str) -> ModuleType:
     return importlib.import_module(f"modelbuild.local.steps.{MODULES[step_type]}")
 
 
-def check_supported(spec: PipelineSpec) -> None:
+def check_supported(spec: PipelineSpec, stubbed: Collection[str] = ()) -> None:
     """Raise one UnsupportedStepError naming every step the engine cannot run, before anything runs.
 
     A step is unsupported for its type, or for what its module's `unsupported(arguments)` says (an image
-    the engine cannot emulate).
+    the engine cannot emulate); a stubbed step (`stubbed`) runs nothing and is never unsupported.
     """
-    unsupported = [(s.name, s.type) for s in spec.steps.values() if s.type not in MODULES]
+    steps = [s for s in spec.steps.values() if s.name not in stubbed]
+    unsupported = [(s.name, s.type) for s in steps if s.type not in MODULES]
     if unsupported:
         listed = ", ".join(f"{name!r} ({kind})" for name, kind in unsupported)
         advice = "; ".join(sorted({f"{kind}: {_INSTEAD.get(kind, 'not emulated')}" for _, kind in unsupported}))
         raise UnsupportedStepError(
             f"the local engine cannot run step(s) {listed}",
-            hint=f"Run this pipeline with --target sagemaker, or instead: {advice}. "
-            f"Supported locally: {', '.join(MODULES)}.",
+            hint=f"Stub them with --stub STEP=FILE.json, run this pipeline with --target sagemaker, or instead: "
+            f"{advice}. Supported locally: {', '.join(MODULES)}.",
         )
     reasons = []
-    for step in spec.steps.values():
+    for step in steps:
         check = getattr(module_for(step.type), "unsupported", None)
         reason = check(step.arguments) if check else None
         if reason:
             reasons.append(f"step {step.name!r}: {reason}")
     if reasons:
-        raise UnsupportedStepError("; ".join(reasons), hint="Run this pipeline with --target sagemaker.")
+        raise UnsupportedStepError("; ".join(reasons),
+                                   hint="Stub them with --stub STEP=FILE.json, or run this pipeline with --target "
+                                   "sagemaker.")
 
 
 def input_uris(step: StepSpec, arguments: Mapping[str, Any]) -> list[str]:
