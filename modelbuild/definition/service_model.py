@@ -31,6 +31,9 @@ JOB_APIS: dict[str, tuple[str, str]] = {
 }
 """Step type -> (the operation its Arguments are the request of, the operation its properties come from)."""
 
+# Step type -> the operation whose response SageMaker Pipelines merges into the step's properties.
+MERGED_PROPERTIES = {"Tuning": "ListTrainingJobsForHyperParameterTuningJob"}
+
 # The pipeline service names each job at execution time, so the SDK leaves these out of Arguments
 # even where the job API requires them.
 FILLED_IN_AT_EXECUTION = frozenset({
@@ -149,6 +152,10 @@ def property_problem(step_type: str, property_path: str) -> str | None:
     if step_type == "Processing" and tokens[0] == "PropertyFiles":
         return None  # declared by the step itself; the validator checks the name
     shape = service_model().operation_model(JOB_APIS[step_type][1]).output_shape
+    merged = MERGED_PROPERTIES.get(step_type)
+    if merged and tokens[0] not in shape.members:  # e.g. Tuning's TrainingJobSummaries
+        merged_shape = service_model().operation_model(merged).output_shape
+        shape = merged_shape if tokens[0] in merged_shape.members else shape
     walked = step_type
     for token in tokens:
         if shape.type_name == "structure":

@@ -39,8 +39,6 @@ PROPERTIES: dict[str, frozenset[str]] = {
     "EMR": frozenset({"ClusterId", "ExecutionRoleArn", "ClusterConfig", "Id", "Name", "Config", "ActionOnFailure",
                       "Status"}),  # EMR's Step shape, plus what EMRStep adds
 }
-# Properties SageMaker Pipelines merges into a step type's Describe* response.
-_MERGED = {"Tuning": frozenset({"TrainingJobSummaries", "NextToken"})}
 
 
 class StubError(UsageError):
@@ -111,8 +109,6 @@ def load_stubs(files: Mapping[str, str | os.PathLike[str]], spec: PipelineSpec) 
 
 def property_problem(step_type: str, name: str) -> str | None:
     """Why a step of `step_type` has no top-level property `name`, or None (also when its properties are unknown)."""
-    if name in _MERGED.get(step_type, ()):
-        return None
     if step_type in PROPERTIES:
         allowed = PROPERTIES[step_type]
         if name in allowed:

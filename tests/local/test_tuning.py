@@ -270,3 +270,11 @@ class TestScaling:
 
         best = min(search.seen, key=lambda item: item[1])
         assert best[1] < 0.005
+
+
+def test_a_reference_to_the_top_training_job_validates_clean():
+    from modelbuild.definition.validate import validate_definition
+
+    pipeline = definition(tuning("Random"), register(model_data=top_model(0)), parameters=approval())
+
+    assert validate_definition(pipeline) == []
