@@ -87,9 +87,14 @@ def validate(
     ),
     state_dir: Path = STATE_DIR_OPTION,
     rebuild: bool = REBUILD_OPTION,
+    stub: list[str] = typer.Option(
+        None, "--stub", metavar="STEP=FILE.json", help="Target local: count STEP as stubbed, as `run --stub` would."
+    ),
 ) -> None:
     """Check a pipeline definition offline: references, property paths, PropertyFiles, parameter and
-    condition types, cycles, step arguments and instance types against SageMaker's API model.
+    condition types, cycles, step arguments and instance types against SageMaker's API model. For the
+    local target, also list how the local engine would run each step (emulated, stubbed, stub needed,
+    refused and why).
 
     Exits 0 when there is nothing to fix, else 3 (definition invalid) after listing every problem.
 
@@ -99,16 +104,28 @@ def validate(
 
     definition, name, module_file = load_definition(module_name, kwargs, definition_file, role_arn, state_dir, rebuild)
     problems = validate_definition(definition, target=target.value, role_arn=role_arn)
+    support = local_steps(definition, stub) if target is Target.local else []
+    blocked = [s for s in support if s.how in ("stub needed", "refused")]
     if json_output:
         typer.echo(json.dumps({
             "pipeline_name": name,
             "module_file": module_file,
             "definition_file": str(definition_file) if definition_file else None,
             "problems": [problem.to_json() for problem in problems],
+            **({"local_support": [s.to_json() for s in support]} if target is Target.local else {}),
         }, indent=2))
     else:
         for problem in problems:
             typer.echo(f"- {problem}")
+        if support:
+            typer.echo("Local engine:")
+            for item in support:
+                typer.echo(f"  {item.step} ({item.type}): {item.how} - {item.detail}")
+    if blocked and not problems:
+        raise DefinitionError(
+            f"{name}: the local engine cannot run step(s) {', '.join(s.step for s in blocked)}",
+            hint="Stub them with --stub STEP=FILE.json, or run with --target sagemaker.",
+        )
     if problems:
         raise DefinitionError(
             f"{name}: {len(problems)} problem{'s' if len(problems) != 1 else ''} found",
@@ -116,6 +133,20 @@ def validate(
         )
     if not json_output:
         typer.echo(f"{name}: no problems found (target {target.value}).")
+
+
+def local_steps(definition: dict[str, Any], stub_pairs: list[str] | None) -> list[Any]:
+    """How the local engine would run each step (empty when the definition cannot be parsed: see its problems)."""
+    from modelbuild.cli.options import parse_parameters
+    from modelbuild.definition.dsl import parse_definition
+    from modelbuild.local.support import local_support
+
+    stubs = parse_parameters(stub_pairs, "--stub", "SparkPrep=emr-stub.json")
+    try:
+        spec = parse_definition(definition)
+    except DefinitionError:
+        return []
+    return local_support(spec, stubs)
 
 
 @app.command("graph")

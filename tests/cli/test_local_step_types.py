@@ -75,3 +75,27 @@ def test_stub_is_refused_on_the_sagemaker_target():
 
     assert result.exit_code == ExitCode.USAGE
     assert "--stub only apply to the local target" in result.output
+
+
+def test_validate_for_the_local_target_says_which_steps_need_a_stub(tmp_path):
+    definition = tmp_path / "emr.json"
+    definition.write_text(json.dumps(EMR_PIPELINE))
+
+    result = runner.invoke(app, ["validate", "--definition", str(definition)])
+
+    assert result.exit_code == ExitCode.DEFINITION_INVALID
+    assert "SparkPrep (EMR): stub needed" in result.output
+    assert "Check (Condition): emulated" in result.output
+    assert "cannot run step(s) SparkPrep" in result.output
+
+
+def test_validate_with_the_stub_given_passes_and_reports_it_stubbed(tmp_path):
+    definition = tmp_path / "emr.json"
+    definition.write_text(json.dumps(EMR_PIPELINE))
+
+    result = runner.invoke(app, ["validate", "--definition", str(definition), "--stub", "SparkPrep=emr.json",
+                                 "--json"])
+
+    assert result.exit_code == ExitCode.OK, result.output
+    support = {s["step"]: s["how"] for s in json.loads(result.output)["local_support"]}
+    assert support == {"SparkPrep": "stubbed", "Check": "emulated", "Stop": "emulated"}

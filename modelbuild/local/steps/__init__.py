@@ -28,7 +28,7 @@ MODULES = {
     "Fail": "fail",
     "Tuning": "tuning",
 }
-_INSTEAD = {
+INSTEAD = {  # what to do instead, per step type the engine does not run
     "Lambda": "run the function's logic in a Processing step",
     "Callback": "replace the callback with a Processing step that does the work",
     "QualityCheck": "compute the statistics in a Processing step",
@@ -91,7 +91,7 @@ def check_supported(spec: PipelineSpec, stubbed: Collection[str] = ()) -> None:
     unsupported = [(s.name, s.type) for s in steps if s.type not in MODULES]
     if unsupported:
         listed = ", ".join(f"{name!r} ({kind})" for name, kind in unsupported)
-        advice = "; ".join(sorted({f"{kind}: {_INSTEAD.get(kind, 'not emulated')}" for _, kind in unsupported}))
+        advice = "; ".join(sorted({f"{kind}: {INSTEAD.get(kind, 'not emulated')}" for _, kind in unsupported}))
         raise UnsupportedStepError(
             f"the local engine cannot run step(s) {listed}",
             hint=f"Stub them with --stub STEP=FILE.json, run this pipeline with --target sagemaker, or instead: "

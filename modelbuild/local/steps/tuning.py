@@ -140,6 +140,18 @@ def unsupported(arguments: Mapping[str, Any]) -> str | None:
     return None
 
 
+def describe(arguments: Mapping[str, Any]) -> str:
+    """How the engine runs this tuning job, for `validate --target local`."""
+    config = arguments.get("HyperParameterTuningJobConfig") or {}
+    limits = config.get("ResourceLimits") or {}
+    jobs = limits.get("MaxNumberOfTrainingJobs") or "every grid combination of"
+    text = (f"{config.get('Strategy', 'Bayesian')} search: {jobs} training jobs, "
+            f"{limits.get('MaxParallelTrainingJobs') or 1} at once, each run as a Training step")
+    if config.get("TrainingJobEarlyStoppingType") == "Auto":
+        text += " (early stopping is not applied locally: every job runs to the end)"
+    return text
+
+
 def run(ctx: StepContext) -> StepResult:
     """Run the tuning job's training jobs and report them, best first."""
     arguments = ctx.arguments
