@@ -277,6 +277,44 @@ class _RecordingBucket:
         )
 
 
+class RecordingLambdaClient:
+    """Stands in for the Lambda client of `Lambda(function_name=..., script=..., handler=...)`.
+
+    The SDK creates (or updates) the function while the definition is built, to write its ARN into
+    the Lambda step. Offline, the function's code is recorded instead, as an upload next to where
+    the SDK keeps Lambda code (`s3://<bucket>/lambda/<name>/code`), with its configuration in
+    `function.json` beside it, so the local engine can run the function; the ARN answered is the
+    one Lambda would give (the account is the execution role's).
+    """
+
+    def __init__(self, uploads: dict[str, bytes], region: str, bucket: str) -> None:
+        self._uploads, self._region, self._bucket = uploads, region, bucket
+
+    def create_function(self, FunctionName: str, Code: Mapping[str, Any], Role: str = "",  # noqa: N803
+                        **configuration: Any) -> dict:
+        """Record the function; answer as CreateFunction does (its name and ARN)."""
+        import json
+
+        account = Role.split(":")[4] if Role.count(":") >= 5 and Role.split(":")[4] else PLACEHOLDER_ACCOUNT_ID
+        arn = f"arn:aws:lambda:{self._region}:{account}:function:{FunctionName}"
+        prefix = f"s3://{self._bucket}/lambda/{FunctionName}"
+        if Code.get("ZipFile") is not None:
+            self._uploads[f"{prefix}/code"] = bytes(Code["ZipFile"])
+            code_uri = f"{prefix}/code"
+        else:
+            code_uri = f"s3://{Code.get('S3Bucket')}/{Code.get('S3Key')}"
+        recorded = {"FunctionName": FunctionName, "FunctionArn": arn, "Role": Role, "CodeUri": code_uri,
+                    **{k: v for k, v in configuration.items() if k in ("Runtime", "Handler", "Timeout", "Environment",
+                                                                       "MemorySize")}}
+        self._uploads[f"{prefix}/function.json"] = json.dumps(recorded, sort_keys=True).encode()
+        return {"FunctionName": FunctionName, "FunctionArn": arn}
+
+    def __getattr__(self, name: str) -> Any:
+        raise DefinitionError(f"building offline, the pipeline called Lambda {name!r}, which needs AWS",
+                              hint="Define the function with Lambda(function_name=..., script=..., handler=...), or "
+                              "by its ARN alone.")
+
+
 def offline_session(region: str, default_bucket: str) -> Any:
     """Return an offline PipelineSession for `region` whose default bucket is `default_bucket`.
 
@@ -303,6 +341,7 @@ def _offline_session_class() -> type:
                 sagemaker_config=_TELEMETRY_OPT_OUT_CONFIG,
             )
             self.s3_resource = RecordingS3Resource(self.uploads)
+            self.lambda_client = RecordingLambdaClient(self.uploads, region, default_bucket)
 
         def default_bucket(self) -> str:
             # The real method checks that the bucket exists and creates it: both need S3.

@@ -25,7 +25,7 @@ from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
 from modelbuild.local.scheduler import ParallelScheduler, RunContext, SequentialScheduler, StepEvent
 from modelbuild.local.state import StateDir
-from modelbuild.local.steps import check_supported, module_for
+from modelbuild.local.steps import check_local, check_supported, module_for
 from modelbuild.local.store import ObjectStore
 from modelbuild.local.stubs import load_stubs
 
@@ -130,6 +130,7 @@ def run_pipeline(
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
         _check_inputs(spec, values, store, plan, stubbed)
+        check_local(spec, store, {*stubbed, *plan.reused, *_excluded(spec, plan)})
         execution_id = secrets.token_hex(6)
         log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)
         emit(StepEvent(execution_id, None, None, "Executing", time.time()))
@@ -206,6 +207,11 @@ def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: Obje
                     hint=f"Copy the file to {store.path(uri)}, or run the pipeline module (without --definition) "
                     "so its code and data are staged.",
                 )
+
+
+def _excluded(spec: PipelineSpec, plan: Plan) -> set[str]:
+    """Steps that do not take part in the run (--steps)."""
+    return set() if plan.included is None else set(spec.steps) - plan.included
 
 
 def _static(value: Any, parameters: Mapping[str, Any]) -> Any:

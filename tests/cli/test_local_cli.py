@@ -129,12 +129,12 @@ def test_a_fail_step_exits_execution_failed_and_names_its_message(definition_fil
 
 def test_an_invalid_definition_exits_definition_invalid(tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"Steps": [{"Name": "A", "Type": "Lambda", "Arguments": {}}]}))
+    path.write_text(json.dumps({"Steps": [{"Name": "A", "Type": "EMR", "Arguments": {}}]}))
 
     result = runner.invoke(app, ["run", "--local", "--definition", str(path)])
 
     assert result.exit_code == ExitCode.DEFINITION_INVALID
-    assert "'A' (Lambda)" in result.output
+    assert "'A' (EMR)" in result.output
 
 
 def test_a_definition_whose_code_is_not_stored_exits_usage_naming_the_uri(tmp_path):

@@ -3,7 +3,9 @@
 A step module offers `run(ctx: StepContext) -> StepResult`, and may offer:
 `input_uris(arguments)`, the S3 URIs it reads (checked before the run; their *content* goes into the
 cache key); `unsupported(arguments)`, why the engine cannot run this step (checked before the run);
-`cache_arguments(arguments, registry)`, the arguments as the cache key should see them.
+`cache_arguments(arguments, registry)`, the arguments as the cache key should see them;
+`local_problem(step, store)`, why the step cannot run with what the local store holds (checked before the
+run); `describe(arguments)`, how the engine runs it (for `validate --target local`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ MODULES = {
     "Condition": "condition",
     "Fail": "fail",
     "Tuning": "tuning",
+    "Lambda": "lambda_step",
 }
 INSTEAD = {  # what to do instead, per step type the engine does not run
-    "Lambda": "run the function's logic in a Processing step",
     "Callback": "replace the callback with a Processing step that does the work",
     "QualityCheck": "compute the statistics in a Processing step",
     "ClarifyCheck": "compute the report in a Processing step",
@@ -106,6 +108,21 @@ def check_supported(spec: PipelineSpec, stubbed: Collection[str] = ()) -> None:
     if reasons:
         raise UnsupportedStepError("; ".join(reasons),
                                    hint="Stub them with --stub STEP=FILE.json, or run this pipeline with --target "
+                                   "sagemaker.")
+
+
+def check_local(spec: PipelineSpec, store: Any, skipped: Collection[str] = ()) -> None:
+    """Raise one UnsupportedStepError for steps whose module finds, in the local store, that they cannot run
+    (`local_problem(step, store)`: a Lambda function known only by ARN), before anything runs."""
+    reasons = []
+    for step in spec.steps.values():
+        check = getattr(module_for(step.type), "local_problem", None) if step.name not in skipped else None
+        reason = check(step, store) if check else None
+        if reason:
+            reasons.append(f"step {step.name!r}: {reason}")
+    if reasons:
+        raise UnsupportedStepError("; ".join(reasons), hint="Stub them with --stub STEP=FILE.json (the step's "
+                                   "properties as SageMaker reports them), or run this pipeline with --target "
                                    "sagemaker.")
 
 
