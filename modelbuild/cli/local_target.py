@@ -23,6 +23,7 @@ from modelbuild.errors import ExecutionFailedError
 def run_local(options: Any) -> None:
     """Run `options` (a `RunOptions`) with the local engine; raise ExecutionFailedError when it fails."""
     from modelbuild.cli.options import definition_cache_dir
+    from modelbuild.local.callbacks import parse_answer
     from modelbuild.local.engine import load_source, run_pipeline
 
     source = load_source(options.definition_file, options.module_name, options.kwargs,
@@ -33,6 +34,7 @@ def run_local(options: Any) -> None:
             source, options.parameters, state_dir=options.state_dir, max_parallel=options.max_parallel,
             resume=options.resume, steps=options.steps, on_event=renderer.on_event,
             cache_by_default=options.cache_by_default, stubs=options.stubs,
+            callbacks={step: parse_answer(text) for step, text in options.callback_texts.items()},
         )
     renderer.summary(record, source)
     if record.status != "Succeeded":
@@ -60,9 +62,28 @@ def resume_command(options: Any, execution_id: str) -> str:
         words += ["--steps", ",".join(options.steps)]
     for step, file in options.stubs.items():
         words += ["--stub", f"{step}={file}"]
+    for step, text in options.callback_texts.items():
+        words += ["--callback", f"{step}={text}"]
     if options.state_dir:
         words += ["--state-dir", str(options.state_dir)]
     return shlex.join(words)
+
+
+def answer_callback(token: str, success: bool, outputs: list[str] | None, failure: str | None,
+                    state_dir: Path | None) -> None:
+    """Send a waiting local Callback step its answer."""
+    from modelbuild.cli.options import parse_parameters
+    from modelbuild.errors import UsageError
+    from modelbuild.local.callbacks import FAILURE, SUCCESS, Answer, send_callback
+
+    if success == (failure is not None):
+        raise UsageError("give exactly one of --success and --failure REASON")
+    if failure is not None and outputs:
+        raise UsageError("--output only applies with --success")
+    values = parse_parameters(outputs, "--output", "approved=true")
+    answer = Answer(SUCCESS, values) if success else Answer(FAILURE, reason=failure)
+    request = send_callback(token, answer, state_dir)
+    typer.echo(f"Step {request['step']} of execution {request['execution_id']}: {answer.status}")
 
 
 def list_executions(pipeline_name: str | None, limit: int, state_dir: Path | None, json_output: bool) -> None:
@@ -133,6 +154,8 @@ class _LiveRenderer(render.LiveEventRenderer, _Renderer):
 
     def on_event(self, event: Any) -> None:
         if event.step is not None:
+            if event.status == "Executing" and event.reason:  # a running step's message (a callback token)
+                self.live.console.print(f"{event.step}: {event.reason}", markup=False, soft_wrap=True)
             self.rows[event.step] = event
             self.live.refresh()
 

@@ -43,6 +43,7 @@ class RunOptions:
     cache_by_default: bool = True
     rebuild: bool = False
     stubs: dict[str, str] = field(default_factory=dict)
+    callback_texts: dict[str, str] = field(default_factory=dict)  # step -> "success:NAME=VALUE" | "failure:WHY"
     # SageMaker target
     role_arn: str | None = None
     description: str | None = None
@@ -92,6 +93,11 @@ def run(
         help="Local target: take STEP's properties from FILE (as SageMaker reports them) instead of running it; "
         "for steps that cannot run here (EMR, AutoML, checks, a Lambda known only by ARN). Repeatable.",
     ),
+    callback: list[str] = typer.Option(
+        None, "--callback", metavar="STEP=success[:NAME=VALUE,...]|failure[:REASON]",
+        help="Local target: answer Callback step STEP before it starts, instead of waiting for "
+        "`modelbuild executions callback TOKEN`. Repeatable.",
+    ),
     role_arn: str = typer.Option(None, "--role-arn", help="SageMaker target: the IAM role the pipeline runs as."),
     description: str = typer.Option(None, "--description", help="SageMaker target: the pipeline's description."),
     tags: str = typer.Option(None, "--tags", help="""SageMaker target: '[{"Key": "team", "Value": "ml"}]'."""),
@@ -129,6 +135,7 @@ def run(
         cache_by_default=cache,
         rebuild=rebuild,
         stubs=parse_parameters(stub, "--stub", "SparkPrep=emr-stub.json"),
+        callback_texts=parse_parameters(callback, "--callback", "Approve=success:approved=true"),
         role_arn=role_arn,
         description=description,
         tags=tuple(parse_tags(tags)),

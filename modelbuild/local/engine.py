@@ -19,6 +19,7 @@ from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
 from modelbuild.errors import UsageError
+from modelbuild.local.callbacks import Answer, check_answers
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
@@ -98,6 +99,7 @@ def run_pipeline(
     on_event: Callable[[StepEvent], None] | None = None,
     cache_by_default: bool = True,
     stubs: Mapping[str, str | os.PathLike[str]] | None = None,
+    callbacks: Mapping[str, Answer] | None = None,
 ) -> ExecutionRecord:
     """Run a pipeline definition on this machine and return its execution record.
 
@@ -113,6 +115,8 @@ def run_pipeline(
         cache_by_default: cache job steps without a CacheConfig (see `modelbuild.local.cache`).
         stubs: step name -> stub file: the step's properties are read from the file, not produced by
             running it (see `modelbuild.local.stubs`).
+        callbacks: Callback step name -> its answer, given before it starts (see `modelbuild.local.callbacks`);
+            other Callback steps wait for `modelbuild executions callback TOKEN`.
 
     Returns:
         The finished execution (status Succeeded or Failed; a failed execution does not raise).
@@ -127,6 +131,7 @@ def run_pipeline(
         log = ExecutionLog(state)
         log.mark_interrupted()
         spec, plan, values, stubbed = _prepare(source, parameters, log, resume, steps, stubs or {})
+        check_answers(callbacks or {}, spec)
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
         _check_inputs(spec, values, store, plan, stubbed)
@@ -140,6 +145,7 @@ def run_pipeline(
             registry=ModelRegistry(state, source.region), jobs_dir=state.jobs_dir, logs_dir=state.logs_dir,
             region=source.region, cache_by_default=cache_by_default, reused=plan.reused,
             source_execution=plan.source_execution, included=plan.included, on_event=emit, stubs=stubbed,
+            callback_answers=callbacks or {}, state_dir=state.root,
         )
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)

@@ -99,3 +99,30 @@ def test_validate_with_the_stub_given_passes_and_reports_it_stubbed(tmp_path):
     assert result.exit_code == ExitCode.OK, result.output
     support = {s["step"]: s["how"] for s in json.loads(result.output)["local_support"]}
     assert support == {"SparkPrep": "stubbed", "Check": "emulated", "Stop": "emulated"}
+
+
+def test_executions_callback_needs_exactly_one_of_success_and_failure(tmp_path):
+    both = runner.invoke(app, ["executions", "callback", "t", "--success", "--failure", "no", "--state-dir",
+                               str(tmp_path)])
+    neither = runner.invoke(app, ["executions", "callback", "t", "--state-dir", str(tmp_path)])
+
+    assert both.exit_code == neither.exit_code == ExitCode.USAGE
+    assert "exactly one of --success and --failure" in both.output
+
+
+def test_run_callback_answers_are_parsed_and_handed_to_the_engine(tmp_path):
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from modelbuild.local.callbacks import FAILURE, SUCCESS, Answer
+
+    record = SimpleNamespace(id="e1", status="Succeeded", failure_reason=None, started=1.0, ended=2.0, steps=[],
+                             to_json=lambda: {"id": "e1"})
+    with mock.patch("modelbuild.local.engine.load_source", return_value=SimpleNamespace(module_file=None)), \
+            mock.patch("modelbuild.local.engine.run_pipeline", return_value=record) as run:
+        result = runner.invoke(app, ["run", "--local", "--definition", "d.json", "--callback",
+                                     "Approve=success:approved=true,reviewer=ana", "--callback", "Check=failure:no"])
+
+    assert result.exit_code == ExitCode.OK, result.output
+    assert run.call_args.kwargs["callbacks"] == {
+        "Approve": Answer(SUCCESS, {"approved": "true", "reviewer": "ana"}), "Check": Answer(FAILURE, reason="no")}

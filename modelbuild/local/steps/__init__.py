@@ -11,6 +11,7 @@ run); `describe(arguments)`, how the engine runs it (for `validate --target loca
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +31,9 @@ MODULES = {
     "Fail": "fail",
     "Tuning": "tuning",
     "Lambda": "lambda_step",
+    "Callback": "callback",
 }
 INSTEAD = {  # what to do instead, per step type the engine does not run
-    "Callback": "replace the callback with a Processing step that does the work",
     "QualityCheck": "compute the statistics in a Processing step",
     "ClarifyCheck": "compute the report in a Processing step",
     "EMR": "run the Spark job's logic in a Processing step",
@@ -68,6 +69,10 @@ class StepContext:
     registry: Any  # ModelRegistry
     condition: Callable[[Mapping[str, Any]], bool]
     region: str = "local"
+    state_dir: Path | None = None
+    notify: Callable[[str], None] = lambda message: None  # a message for the user while the step runs
+    cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is interrupted
+    callback_answers: Mapping[str, Any] = field(default_factory=dict)  # step -> callbacks.Answer (run --callback)
 
 
 @dataclass
