@@ -111,3 +111,42 @@ def test_a_stub_whose_local_file_is_missing_fails_the_step(workspace, tmp_path):
 
     assert record.status == FAILED
     assert "nowhere" in record.steps[0].failure_reason
+
+
+def quality_check() -> dict:
+    """A QualityCheck step as the SDK's QualityCheckStep writes it (abridged)."""
+    return {"Name": "DataQuality", "Type": "QualityCheck", "Arguments": {
+        "CheckType": "DATA_QUALITY", "ModelPackageGroupName": "Group", "SkipCheck": False,
+        "RegisterNewBaseline": False, "ProcessingResources": {"ClusterConfig": {
+            "InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}}}}
+
+
+def test_a_quality_check_stub_feeds_the_baselines_downstream(workspace, tmp_path):
+    baselines = {
+        "CalculatedBaselineStatistics": "s3://bucket/baseline/statistics.json",
+        "CalculatedBaselineConstraints": "s3://bucket/baseline/constraints.json",
+        "BaselineUsedForDriftCheckStatistics": "s3://bucket/baseline/statistics.json",
+        "BaselineUsedForDriftCheckConstraints": "s3://bucket/baseline/constraints.json",
+    }
+    path = tmp_path / "quality.json"
+    path.write_text(json.dumps(baselines))
+    pipeline = definition(quality_check(), processing("UseBaseline", "write", args=[
+        {"Get": "Steps.DataQuality.CalculatedBaselineConstraints"}]))
+
+    record = workspace.run(pipeline, stubs={"DataQuality": path})
+
+    assert statuses(record) == {"DataQuality": STUBBED, "UseBaseline": SUCCEEDED}
+    assert step_output(workspace, record, "UseBaseline") == "s3://bucket/baseline/constraints.json"
+
+
+@pytest.mark.parametrize(("step_type", "wrong", "expected"), [
+    ("QualityCheck", "CalculatedBaselineStatistic", "CalculatedBaselineStatistics"),
+    ("ClarifyCheck", "CalculatedBaselineStatistics", "BaselineUsedForDriftCheckConstraints"),
+])
+def test_check_stubs_must_use_the_check_steps_property_names(workspace, tmp_path, step_type, wrong, expected):
+    path = tmp_path / "check.json"
+    path.write_text(json.dumps({wrong: "s3://bucket/x.json"}))
+    pipeline = definition({"Name": "Check", "Type": step_type, "Arguments": {}})
+
+    with pytest.raises(StubError, match=expected):
+        workspace.run(pipeline, stubs={"Check": path})
