@@ -214,14 +214,25 @@ TRAIN_SCRIPT = """
 """
 
 
-def test_script_mode_objective_comes_from_metric_definitions(data):
+def stage_script(workspace: Workspace, script: str = TRAIN_SCRIPT) -> None:
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w:gz") as sources:
-        body = textwrap.dedent(TRAIN_SCRIPT).encode()
+        body = textwrap.dedent(script).encode()
         info = tarfile.TarInfo("train.py")
         info.size = len(body)
         sources.addfile(info, io.BytesIO(body))
-    data.store.put_bytes("s3://bucket/code/tune.tar.gz", archive.getvalue())
+    workspace.store.put_bytes("s3://bucket/code/tune.tar.gz", archive.getvalue())
+
+
+SCRIPT_MODE = {"image": "123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",
+               "static": {"sagemaker_program": '"train.py"',
+                          "sagemaker_submit_directory": '"s3://bucket/code/tune.tar.gz"'},
+               "metric_definitions": [{"Name": "loss", "Regex": r"loss=([0-9.]+)"}],
+               "objective": ("Minimize", "loss")}
+
+
+def test_script_mode_objective_comes_from_metric_definitions(data):
+    stage_script(data)
     step = tuning("Grid", {"CategoricalParameterRanges": [{"Name": "alpha", "Values": ["0.1", "0.3", "0.9"]}]},
                   max_jobs=None, objective=("Minimize", "loss"),
                   image="123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",
@@ -278,3 +289,31 @@ def test_a_reference_to_the_top_training_job_validates_clean():
     pipeline = definition(tuning("Random"), register(model_data=top_model(0)), parameters=approval())
 
     assert validate_definition(pipeline) == []
+
+
+EPOCHS_SCRIPT = """
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--alpha", type=float)
+    args = parser.parse_args()
+    for epoch in range(9):
+        print(f"epoch {epoch} loss={(args.alpha - 0.3) ** 2 + (8 - epoch) * 0.01:.6f}")
+"""
+
+
+def test_hyperband_reports_the_jobs_successive_halving_stops(data):
+    stage_script(data, EPOCHS_SCRIPT)
+    step = tuning("Hyperband", {"ContinuousParameterRanges": [{"Name": "alpha", "MinValue": "0", "MaxValue": "1",
+                                                               "ScalingType": "Linear"}]}, max_jobs=6, parallel=3,
+                  StrategyConfig={"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 9}}, **SCRIPT_MODE)
+
+    record = data.run(definition(step))
+
+    properties = tuned_properties(record)
+    assert record.status == SUCCEEDED, record.failure_reason
+    assert properties["TrainingJobStatusCounters"]["Completed"] == 1
+    assert properties["TrainingJobStatusCounters"]["Stopped"] == 5
+    best = properties["BestTrainingJob"]
+    assert best["TrainingJobStatus"] == "Completed"
+    alphas = [float(s["TunedHyperParameters"]["alpha"]) for s in properties["TrainingJobSummaries"]]
+    assert abs(float(best["TunedHyperParameters"]["alpha"]) - 0.3) == min(abs(a - 0.3) for a in alphas)
