@@ -35,6 +35,7 @@ def run_local(options: Any) -> None:
             resume=options.resume, steps=options.steps, on_event=renderer.on_event,
             cache_by_default=options.cache_by_default, stubs=options.stubs,
             callbacks={step: parse_answer(text) for step, text in options.callback_texts.items()},
+            lambda_code=options.lambda_code,
         )
     renderer.summary(record, source)
     if record.status != "Succeeded":
@@ -64,6 +65,8 @@ def resume_command(options: Any, execution_id: str) -> str:
         words += ["--stub", f"{step}={file}"]
     for step, text in options.callback_texts.items():
         words += ["--callback", f"{step}={text}"]
+    for function, code in options.lambda_code.items():
+        words += ["--lambda", f"{function}={code}"]
     if options.state_dir:
         words += ["--state-dir", str(options.state_dir)]
     return shlex.join(words)

@@ -44,6 +44,7 @@ class RunOptions:
     rebuild: bool = False
     stubs: dict[str, str] = field(default_factory=dict)
     callback_texts: dict[str, str] = field(default_factory=dict)  # step -> "success:NAME=VALUE" | "failure:WHY"
+    lambda_code: dict[str, str] = field(default_factory=dict)  # function ARN or name -> "PATH:HANDLER"
     # SageMaker target
     role_arn: str | None = None
     description: str | None = None
@@ -98,6 +99,11 @@ def run(
         help="Local target: answer Callback step STEP before it starts, instead of waiting for "
         "`modelbuild executions callback TOKEN`. Repeatable.",
     ),
+    lambda_function: list[str] = typer.Option(
+        None, "--lambda", metavar="FUNCTION=PATH:HANDLER",
+        help="Local target: run this local code (a .py file or directory, and module.function) for Lambda "
+        "FUNCTION (its ARN or name), known here only by ARN. Repeatable.",
+    ),
     role_arn: str = typer.Option(None, "--role-arn", help="SageMaker target: the IAM role the pipeline runs as."),
     description: str = typer.Option(None, "--description", help="SageMaker target: the pipeline's description."),
     tags: str = typer.Option(None, "--tags", help="""SageMaker target: '[{"Key": "team", "Value": "ml"}]'."""),
@@ -136,6 +142,7 @@ def run(
         rebuild=rebuild,
         stubs=parse_parameters(stub, "--stub", "SparkPrep=emr-stub.json"),
         callback_texts=parse_parameters(callback, "--callback", "Approve=success:approved=true"),
+        lambda_code=parse_parameters(lambda_function, "--lambda", "notify=lambdas/notify.py:notify.handler"),
         role_arn=role_arn,
         description=description,
         tags=tuple(parse_tags(tags)),

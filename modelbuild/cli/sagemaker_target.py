@@ -31,7 +31,8 @@ def run_sagemaker(options: Any) -> None:
     """
     local_only = [flag for flag, given in (("--definition", options.definition_file), ("--resume", options.resume),
                                            ("--steps", options.steps), ("--stub", options.stubs),
-                                           ("--callback", options.callback_texts)) if given]
+                                           ("--callback", options.callback_texts),
+                                           ("--lambda", options.lambda_code)) if given]
     if options.timeout is not None and not options.wait:
         raise UsageError("--timeout only applies with --wait", hint="Add --wait to follow the execution.")
     if local_only:

@@ -100,6 +100,7 @@ def run_pipeline(
     cache_by_default: bool = True,
     stubs: Mapping[str, str | os.PathLike[str]] | None = None,
     callbacks: Mapping[str, Answer] | None = None,
+    lambda_code: Mapping[str, str] | None = None,
 ) -> ExecutionRecord:
     """Run a pipeline definition on this machine and return its execution record.
 
@@ -117,6 +118,8 @@ def run_pipeline(
             running it (see `modelbuild.local.stubs`).
         callbacks: Callback step name -> its answer, given before it starts (see `modelbuild.local.callbacks`);
             other Callback steps wait for `modelbuild executions callback TOKEN`.
+        lambda_code: Lambda function ARN or name -> "PATH:HANDLER": local code to run for a function the
+            build did not define from a script (see `modelbuild.local.steps.lambda_step.stage_local_code`).
 
     Returns:
         The finished execution (status Succeeded or Failed; a failed execution does not raise).
@@ -135,6 +138,10 @@ def run_pipeline(
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
         _check_inputs(spec, values, store, plan, stubbed)
+        if lambda_code:
+            from modelbuild.local.steps.lambda_step import stage_local_code
+
+            stage_local_code(spec, lambda_code, store)
         check_local(spec, store, {*stubbed, *plan.reused, *_excluded(spec, plan)})
         execution_id = secrets.token_hex(6)
         log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)

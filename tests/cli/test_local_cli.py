@@ -57,7 +57,7 @@ def test_run_local_hands_the_options_to_the_engine(engine, tmp_path):
                                         rebuild=False)
     engine.run.assert_called_once_with(SOURCE, {"Go": "false"}, state_dir=tmp_path, max_parallel=2, resume=None,
                                        steps=("A", "B"), on_event=mock.ANY, cache_by_default=True, stubs={},
-                                       callbacks={})
+                                       callbacks={}, lambda_code={})
 
 
 def test_no_cache_turns_the_default_cache_off(engine):

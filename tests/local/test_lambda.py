@@ -169,3 +169,24 @@ def test_an_sdk_lambda_from_a_script_builds_offline_and_runs_locally(lambda_modu
     assert passed.status == SUCCEEDED, passed.failure_reason
     assert passed.steps[0].properties["OutputParameters"] == [{"Name": "row_count", "Value": 480}]
     assert stopped.status == FAILED and "too few rows" in stopped.failure_reason
+
+
+def test_a_function_known_only_by_arn_runs_the_local_code_it_is_mapped_to(workspace, tmp_path):
+    other = "arn:aws:lambda:us-east-1:123456789012:function:someone-elses"
+    (tmp_path / "count.py").write_text(textwrap.dedent(FUNCTION))
+    pipeline = definition(lambda_step({"rows": 5}, [("row_count", "Integer")], arn=other))
+
+    by_name = workspace.run(pipeline, lambda_code={"someone-elses": f"{tmp_path / 'count.py'}:count.handler"})
+    by_arn = workspace.run(pipeline, lambda_code={other: f"{tmp_path}:count.handler"})
+
+    for record in (by_name, by_arn):
+        assert record.status == SUCCEEDED, record.failure_reason
+        assert record.steps[0].properties == {"OutputParameters": [{"Name": "row_count", "Value": 10}]}
+
+
+def test_a_mapping_for_a_function_no_step_calls_is_refused(workspace, tmp_path):
+    from modelbuild.errors import UsageError
+
+    stage_function(workspace)
+    with pytest.raises(UsageError, match="--lambda names function 'nobody'"):
+        workspace.run(definition(lambda_step({}, [])), lambda_code={"nobody": f"{tmp_path}:count.handler"})

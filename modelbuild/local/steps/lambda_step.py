@@ -7,17 +7,20 @@ store like step code. The step finds the function by its exact FunctionArn, runs
 process of its own (`modelbuild.local.lambda_runner`) with the function's environment and timeout,
 and turns the returned object into OutputParameters, checking each declared output's type as
 SageMaker does. A function known only by ARN has no code here: it is refused before the run
-unless stubbed (`--stub STEP=FILE.json`).
+unless mapped to local code (`run --lambda FUNCTION=PATH:HANDLER`, see `stage_local_code`) or
+stubbed (`--stub STEP=FILE.json`).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modelbuild.errors import UsageError
 from modelbuild.local.container import Job
 from modelbuild.local.steps import StepContext, StepFailed, StepResult
 
@@ -28,14 +31,59 @@ _TYPES: dict[str, tuple[type, ...]] = {"String": (str,), "Integer": (int,), "Flo
 
 def find_function(store: Any, function_arn: str) -> dict[str, Any] | None:
     """The recorded configuration of the function with this ARN in the local store, or None."""
-    name = function_arn.rpartition(":function:")[2].split(":")[0]
+    name = _function_name(function_arn)
     if not name:
         return None
-    for path in sorted(store.root.glob(f"*/lambda/{name}/function.json")):
+    # A mapped function (--lambda) wins over what an earlier build recorded.
+    for path in sorted(store.root.glob(f"*/lambda/{name}/function.json"),
+                       key=lambda p: p.parts[-4] != LOCAL_CODE_BUCKET):
         configuration = json.loads(path.read_text(encoding="utf-8"))
         if configuration.get("FunctionArn") == function_arn:
             return configuration
     return None
+
+
+LOCAL_CODE_BUCKET = "modelbuild-local-functions"  # where mapped functions are staged; never uploaded anywhere
+
+
+def stage_local_code(spec: Any, mapping: Mapping[str, str], store: Any) -> None:
+    """Stage local code for the Lambda functions named in `mapping`, as the offline build records a script's.
+
+    Args:
+        spec: the parsed definition.
+        mapping: function ARN or name -> "PATH:HANDLER" (a .py file or a directory, and module.function).
+        store: the local store.
+
+    Raises:
+        UsageError: a mapping names no Lambda step's function, or its path does not exist or has no handler.
+    """
+    arns = {step.raw.get("FunctionArn") for step in spec.steps.values() if step.type == "Lambda"}
+    arns.discard(None)
+    for function, target in mapping.items():
+        matching = sorted(a for a in arns if function in (a, _function_name(a)))
+        if not matching:
+            raise UsageError(f"--lambda names function {function!r}, which no Lambda step calls",
+                             hint="Functions: " + (", ".join(sorted(arns)) or "(no Lambda steps)"))
+        path_text, _, handler = target.rpartition(":")
+        path = Path(path_text)
+        if not path_text or "." not in handler or not path.exists():
+            raise UsageError(f"--lambda {function}={target}: expected PATH:MODULE.FUNCTION with an existing "
+                             "PATH (a .py file or a directory)", hint="For example --lambda notify=lambdas/notify.py:"
+                             "notify.handler")
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as code:
+            for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
+                code.write(file, file.name if path.is_file() else file.relative_to(path).as_posix())
+        for arn in matching:
+            prefix = f"s3://{LOCAL_CODE_BUCKET}/lambda/{_function_name(arn)}"
+            store.put_bytes(f"{prefix}/code", archive.getvalue())
+            store.put_bytes(f"{prefix}/function.json", json.dumps({
+                "FunctionName": _function_name(arn), "FunctionArn": arn, "Handler": handler,
+                "CodeUri": f"{prefix}/code"}).encode())
+
+
+def _function_name(arn: str) -> str:
+    return arn.rpartition(":function:")[2].split(":")[0]
 
 
 def local_problem(step: Any, store: Any) -> str | None:
@@ -45,7 +93,8 @@ def local_problem(step: Any, store: Any) -> str | None:
         return "the Lambda step has no FunctionArn"
     if find_function(store, arn) is None:
         return (f"function {arn} is known here only by its ARN (its code was not built with "
-                "Lambda(function_name=..., script=..., handler=...))")
+                "Lambda(function_name=..., script=..., handler=...)); map it to local code with "
+                "--lambda FUNCTION=PATH:HANDLER")
     return None
 
 
