@@ -91,3 +91,15 @@ def test_a_callback_is_answered_from_a_second_process(tmp_path):
     summary = json.loads(rest.strip().splitlines()[-1])["execution"]
     assert {s["name"]: s["status"] for s in summary["steps"]} == {
         "Approve": "Succeeded", "IsApproved": "Succeeded", "Rejected": "Skipped"}
+
+
+def test_a_waiting_step_stops_waiting_when_the_run_is_cancelled(tmp_path):
+    import threading
+
+    from modelbuild.local.callbacks import register, wait_for_answer
+
+    register(tmp_path, "t1", {"step": "Approve", "execution_id": "e1", "outputs": []})
+    cancelled = threading.Event()
+    cancelled.set()
+
+    assert wait_for_answer(tmp_path, "t1", cancelled) is None

@@ -317,3 +317,15 @@ def test_hyperband_reports_the_jobs_successive_halving_stops(data):
     assert best["TrainingJobStatus"] == "Completed"
     alphas = [float(s["TunedHyperParameters"]["alpha"]) for s in properties["TrainingJobSummaries"]]
     assert abs(float(best["TunedHyperParameters"]["alpha"]) - 0.3) == min(abs(a - 0.3) for a in alphas)
+
+
+def test_when_every_job_fails_the_step_fails_with_a_jobs_reason(data):
+    stage_script(data, "import sys\nsys.exit('no GPU here')\n")
+    step = tuning("Random", {"ContinuousParameterRanges": [{"Name": "alpha", "MinValue": "0", "MaxValue": "1"}]},
+                  max_jobs=2, parallel=2, **SCRIPT_MODE)
+
+    record = data.run(definition(step))
+
+    assert record.status == "Failed"
+    assert "no training job of the tuning job reported its objective" in record.failure_reason
+    assert "no GPU here" in record.failure_reason
