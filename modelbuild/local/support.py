@@ -10,7 +10,7 @@ Each step is one of:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,12 +45,15 @@ class StepSupport:
         return dict(self.__dict__)
 
 
-def local_support(spec: PipelineSpec, stubs: Mapping[str, Any] | None = None) -> list[StepSupport]:
+def local_support(spec: PipelineSpec, stubs: Mapping[str, Any] | None = None,
+                  functions: Collection[str] | None = None) -> list[StepSupport]:
     """Each step of `spec`, in run order, with what the local engine would do with it.
 
     Args:
         spec: the parsed definition.
         stubs: step name -> stub file, as `run --stub` would get them.
+        functions: ARNs and names of the Lambda functions with local code (recorded by the build, staged in
+            the store, or mapped with --lambda); None when unknown (Lambda steps are then taken as runnable).
     """
     stubs = stubs or {}
     found = []
@@ -66,6 +69,13 @@ def local_support(spec: PipelineSpec, stubs: Mapping[str, Any] | None = None) ->
             continue
         module = module_for(step.type)
         reason = module.unsupported(step.arguments) if hasattr(module, "unsupported") else None
+        arn = step.raw.get("FunctionArn")
+        if step.type == "Lambda" and functions is not None and arn not in functions and (
+                not isinstance(arn, str) or arn.rpartition(":function:")[2].split(":")[0] not in functions):
+            found.append(StepSupport(name, step.type, STUB_NEEDED,
+                                     f"function {arn} is known here only by its ARN: --lambda FUNCTION=PATH:HANDLER "
+                                     f"runs local code for it, or --stub {name}=FILE.json"))
+            continue
         if reason:
             found.append(StepSupport(name, step.type, REFUSED, reason))
         else:

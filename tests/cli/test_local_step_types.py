@@ -126,3 +126,23 @@ def test_run_callback_answers_are_parsed_and_handed_to_the_engine(tmp_path):
     assert result.exit_code == ExitCode.OK, result.output
     assert run.call_args.kwargs["callbacks"] == {
         "Approve": Answer(SUCCESS, {"approved": "true", "reviewer": "ana"}), "Check": Answer(FAILURE, reason="no")}
+
+
+LAMBDA_PIPELINE = {"Version": "2020-12-01", "Parameters": [], "Steps": [
+    {"Name": "Notify", "Type": "Lambda", "Arguments": {}, "FunctionArn": "arn:aws:lambda:us-east-1:1:function:notify",
+     "OutputParameters": []}]}
+
+
+def test_validate_says_a_lambda_known_only_by_arn_needs_code_or_a_stub(tmp_path):
+    definition = tmp_path / "lambda.json"
+    definition.write_text(json.dumps(LAMBDA_PIPELINE))
+    state = ["--state-dir", str(tmp_path / "state")]
+
+    refused = runner.invoke(app, ["validate", "--definition", str(definition), *state])
+    mapped = runner.invoke(app, ["validate", "--definition", str(definition), "--lambda", "notify=n.py:n.handler",
+                                 *state])
+
+    assert refused.exit_code == ExitCode.DEFINITION_INVALID
+    assert "Notify (Lambda): stub needed - function arn:aws:lambda:us-east-1:1:function:notify" in refused.output
+    assert mapped.exit_code == ExitCode.OK, mapped.output
+    assert "Notify (Lambda): emulated" in mapped.output

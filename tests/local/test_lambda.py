@@ -12,9 +12,12 @@ import zipfile
 
 import pytest
 
+from modelbuild.definition.dsl import parse_definition
 from modelbuild.local.engine import PipelineSource, run_pipeline
 from modelbuild.local.records import FAILED, SKIPPED, STUBBED, SUCCEEDED
 from modelbuild.local.steps import UnsupportedStepError
+from modelbuild.local.steps.lambda_step import known_functions
+from modelbuild.local.support import EMULATED, local_support
 from tests.local.conftest import condition, definition, fail, parameter, statuses
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:count-rows"
@@ -163,6 +166,8 @@ def test_an_sdk_lambda_from_a_script_builds_offline_and_runs_locally(lambda_modu
 
     step = json.loads(built.text)["Steps"][0]
     assert step["FunctionArn"] == ARN
+    support = local_support(parse_definition(built.text), functions=known_functions(built.uploads, None))
+    assert [s.how for s in support][:1] == [EMULATED]
     source = PipelineSource(built.text, built.pipeline_name, built.region, built.uploads)
     passed = run_pipeline(source, state_dir=tmp_path / "state")
     stopped = run_pipeline(source, {"Rows": "10"}, state_dir=tmp_path / "state")

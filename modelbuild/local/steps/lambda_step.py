@@ -86,6 +86,14 @@ def _function_name(arn: str) -> str:
     return arn.rpartition(":function:")[2].split(":")[0]
 
 
+def known_functions(uploads: Mapping[str, bytes], store_root: Path | None) -> set[str]:
+    """ARNs of the functions whose code a build recorded: in a build's uploads, or staged in a local store."""
+    documents = [body for uri, body in uploads.items() if uri.endswith("/function.json")]
+    if store_root is not None and store_root.is_dir():
+        documents += [path.read_bytes() for path in store_root.glob("*/lambda/*/function.json")]
+    return {json.loads(document).get("FunctionArn") for document in documents} - {None}
+
+
 def local_problem(step: Any, store: Any) -> str | None:
     """Why this Lambda step cannot run here (its function's code is not in the store), or None."""
     arn = step.raw.get("FunctionArn")
