@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import sys
 import textwrap
 import zipfile
 
@@ -141,16 +140,9 @@ def get_pipeline(region, role=None, default_bucket=None, sagemaker_session=None)
 
 
 @pytest.fixture
-def lambda_module(tmp_path, monkeypatch):
-    package = tmp_path / "lambda_pipelines"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "counting.py").write_text(MODULE)
-    (package / "count.py").write_text(textwrap.dedent(FUNCTION))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield "lambda_pipelines.counting"
-    for name in [m for m in sys.modules if m.startswith("lambda_pipelines")]:
-        del sys.modules[name]
+def lambda_module(write_package):
+    write_package("lambda_pipelines", {"counting": MODULE, "count": textwrap.dedent(FUNCTION)})
+    return "lambda_pipelines.counting"
 
 
 @pytest.mark.slow  # imports the SDK to build the pipeline

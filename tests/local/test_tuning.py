@@ -3,10 +3,7 @@ best model registered through `get_top_model_s3_uri(0)`'s expression."""
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,7 @@ from modelbuild.local.registry import list_model_packages
 from modelbuild.local.steps import UnsupportedStepError
 from modelbuild.local.steps.tuning import tuning_job_name
 from modelbuild.local.tuning_search import Range, Search
-from tests.local.conftest import Workspace, definition, parameter
+from tests.local.conftest import Workspace, definition, parameter, source_tarball
 from tests.local.test_steps import XGBOOST_IMAGE, register
 
 slow = pytest.mark.slow  # each training job of a tuning job is a process importing xgboost (seconds each)
@@ -215,13 +212,7 @@ TRAIN_SCRIPT = """
 
 
 def stage_script(workspace: Workspace, script: str = TRAIN_SCRIPT) -> None:
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as sources:
-        body = textwrap.dedent(script).encode()
-        info = tarfile.TarInfo("train.py")
-        info.size = len(body)
-        sources.addfile(info, io.BytesIO(body))
-    workspace.store.put_bytes("s3://bucket/code/tune.tar.gz", archive.getvalue())
+    workspace.store.put_bytes("s3://bucket/code/tune.tar.gz", source_tarball(script))
 
 
 SCRIPT_MODE = {"image": "123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",

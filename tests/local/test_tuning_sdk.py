@@ -3,8 +3,6 @@ the local engine: the best model, registered through `get_top_model_s3_uri(0)`, 
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from modelbuild.local.engine import PipelineSource, run_pipeline
@@ -51,15 +49,9 @@ def get_pipeline(region, role=None, default_bucket=None, sagemaker_session=None,
 
 
 @pytest.fixture
-def tuned_module(tmp_path, monkeypatch):
-    package = tmp_path / "tuned_pipelines"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "tuned.py").write_text(MODULE)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield "tuned_pipelines.tuned"
-    for name in [m for m in sys.modules if m.startswith("tuned_pipelines")]:
-        del sys.modules[name]
+def tuned_module(write_package):
+    write_package("tuned_pipelines", {"tuned": MODULE})
+    return "tuned_pipelines.tuned"
 
 
 @pytest.mark.parametrize("strategy", ["Random", "Grid"])
