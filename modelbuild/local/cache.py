@@ -73,7 +73,9 @@ def cache_key(step: StepSpec, arguments: Mapping[str, Any], store: Any, registry
 
 def _replace(value: Any, digests: Mapping[str, str]) -> Any:
     if isinstance(value, str):
-        return f"sha256:{digests[value]}" if value in digests else value
+        # Script mode's sagemaker_submit_directory is a JSON string: '"s3://..."' reads that URI too.
+        uri = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+        return f"sha256:{digests[uri]}" if uri in digests else value
     if isinstance(value, Mapping):
         return {key: _replace(item, digests) for key, item in value.items()}
     if isinstance(value, list):

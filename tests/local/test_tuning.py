@@ -4,6 +4,7 @@ best model registered through `get_top_model_s3_uri(0)`'s expression."""
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,17 @@ def test_when_every_job_fails_the_step_fails_with_a_jobs_reason(data):
     assert record.status == "Failed"
     assert "no training job of the tuning job reported its objective" in record.failure_reason
     assert "no GPU here" in record.failure_reason
+
+
+def test_a_second_identical_tuning_step_is_served_from_the_cache(data):
+    stage_script(data)
+    step = tuning("Grid", {"CategoricalParameterRanges": [{"Name": "alpha", "Values": ["0.1", "0.3"]}]},
+                  max_jobs=None, **SCRIPT_MODE)
+
+    first = data.run(definition(step))
+    second = data.run(definition(step))
+    stage_script(data, textwrap.dedent(TRAIN_SCRIPT) + "# changed\n")
+    third = data.run(definition(step))
+
+    assert [r.steps[0].status for r in (first, second, third)] == ["Succeeded", "Cached", "Succeeded"]
+    assert tuned_properties(second)["BestTrainingJob"] == tuned_properties(first)["BestTrainingJob"]
