@@ -110,7 +110,7 @@ def test_executions_callback_needs_exactly_one_of_success_and_failure(tmp_path):
     assert "exactly one of --success and --failure" in both.output
 
 
-def test_run_callback_answers_are_parsed_and_handed_to_the_engine(tmp_path):
+def test_run_callback_and_lambda_options_are_parsed_and_handed_to_the_engine(tmp_path):
     from types import SimpleNamespace
     from unittest import mock
 
@@ -121,11 +121,13 @@ def test_run_callback_answers_are_parsed_and_handed_to_the_engine(tmp_path):
     with mock.patch("modelbuild.local.engine.load_source", return_value=SimpleNamespace(module_file=None)), \
             mock.patch("modelbuild.local.engine.run_pipeline", return_value=record) as run:
         result = runner.invoke(app, ["run", "--local", "--definition", "d.json", "--callback",
-                                     "Approve=success:approved=true,reviewer=ana", "--callback", "Check=failure:no"])
+                                     "Approve=success:approved=true,reviewer=ana", "--callback", "Check=failure:no",
+                                     "--lambda", "notify=lambdas/notify.py:notify.handler"])
 
     assert result.exit_code == ExitCode.OK, result.output
     assert run.call_args.kwargs["callbacks"] == {
         "Approve": Answer(SUCCESS, {"approved": "true", "reviewer": "ana"}), "Check": Answer(FAILURE, reason="no")}
+    assert run.call_args.kwargs["lambda_code"] == {"notify": "lambdas/notify.py:notify.handler"}
 
 
 LAMBDA_PIPELINE = {"Version": "2020-12-01", "Parameters": [], "Steps": [
