@@ -335,3 +335,25 @@ def test_a_second_identical_tuning_step_is_served_from_the_cache(data):
 
     assert [r.steps[0].status for r in (first, second, third)] == ["Succeeded", "Cached", "Succeeded"]
     assert tuned_properties(second)["BestTrainingJob"] == tuned_properties(first)["BestTrainingJob"]
+
+
+def test_several_training_job_definitions_each_get_their_own_jobs(data):
+    stage_script(data)
+    step = tuning("Grid", max_jobs=None, **SCRIPT_MODE)
+    arguments = step["Arguments"]
+    base = arguments.pop("TrainingJobDefinition")
+    objective = arguments["HyperParameterTuningJobConfig"].pop("HyperParameterTuningJobObjective")
+    arguments["HyperParameterTuningJobConfig"].pop("ParameterRanges")
+    arguments["TrainingJobDefinitions"] = [
+        {**base, "DefinitionName": name, "TuningObjective": objective, "HyperParameterRanges": {
+            "CategoricalParameterRanges": [{"Name": "alpha", "Values": values}]}}
+        for name, values in (("low", ["0.1", "0.2"]), ("high", ["0.3", "0.9"]))]
+
+    record = data.run(definition(step))
+
+    properties = tuned_properties(record)
+    assert record.status == SUCCEEDED, record.failure_reason
+    by_definition = {(s["TrainingJobDefinitionName"], s["TunedHyperParameters"]["alpha"])
+                     for s in properties["TrainingJobSummaries"]}
+    assert by_definition == {("low", "0.1"), ("low", "0.2"), ("high", "0.3"), ("high", "0.9")}
+    assert properties["BestTrainingJob"]["TrainingJobDefinitionName"] == "high"
