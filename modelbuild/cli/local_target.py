@@ -122,6 +122,13 @@ def show_execution(execution_id: str, state_dir: Path | None, json_output: bool)
     if record.failure_reason:
         console.print(f"Failure reason: {record.failure_reason}", markup=False)
     console.print(_steps_table(record.steps, with_logs=True))
+    if record.status == "Executing":
+        from modelbuild.local.callbacks import pending_callbacks
+
+        for request in pending_callbacks(record.id, state_dir):
+            console.print(f"Step {request['step']} waits for callback token {request['token']}: answer with "
+                          f"modelbuild executions callback {request['token']} --success (or --failure REASON)",
+                          markup=False, soft_wrap=True)
     for step in record.steps:
         summaries = (step.properties or {}).get("TrainingJobSummaries")
         if step.type == "Tuning" and summaries:

@@ -127,6 +127,19 @@ def wait_for_answer(directory: Path, token: str, cancelled: threading.Event) -> 
     return Answer(data["status"], data.get("outputs") or {}, data.get("reason"))
 
 
+def pending_callbacks(execution_id: str, state_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+    """The tokens of an execution's Callback steps that wait for an answer (their records, oldest first)."""
+    directory = callbacks_dir(state_dir)
+    found = []
+    for path in directory.glob("*.json") if directory.is_dir() else []:
+        if path.name.endswith(".answer.json") or (directory / f"{path.stem}.answer.json").exists():
+            continue
+        request = json.loads(path.read_text(encoding="utf-8"))
+        if request.get("execution_id") == execution_id:
+            found.append(request)
+    return sorted(found, key=lambda request: request.get("created", 0))
+
+
 def send_callback(token: str, answer: Answer, state_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Answer a waiting Callback step (SendPipelineExecutionStepSuccess / Failure); returns its token record.
 

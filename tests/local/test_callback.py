@@ -4,6 +4,7 @@ resumes it, its outputs converted to their declared types."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -77,6 +78,12 @@ def test_a_callback_is_answered_from_a_second_process(tmp_path):
         assert waiting, run.stderr.read() if run.poll() is not None else "no callback event"
         token = waiting.split("callback token ", 1)[1].split(";", 1)[0]
         assert f"modelbuild executions callback {token} --success --output approved=VALUE" in waiting
+        listed = subprocess.run([*CLI, "executions", "list", "--json", "--state-dir", str(state)],
+                                capture_output=True, text=True, timeout=60)
+        execution = json.loads(listed.stdout)[0]["id"]
+        shown = subprocess.run([*CLI, "executions", "show", execution, "--state-dir", str(state)],
+                               capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "300"})
+        assert f"Step Approve waits for callback token {token}" in shown.stdout, shown.stdout + shown.stderr
 
         answered = subprocess.run([*CLI, "executions", "callback", token, "--success", "--output", "approved=true",
                                    "--output", "reviewer=ana", "--state-dir", str(state)],
