@@ -357,3 +357,15 @@ def test_several_training_job_definitions_each_get_their_own_jobs(data):
                      for s in properties["TrainingJobSummaries"]}
     assert by_definition == {("low", "0.1"), ("low", "0.2"), ("high", "0.3"), ("high", "0.9")}
     assert properties["BestTrainingJob"]["TrainingJobDefinitionName"] == "high"
+
+
+def test_ranges_given_by_parameters_are_checked_when_resolved(data):
+    stage_script(data)
+    step = tuning("Random", {"ContinuousParameterRanges": [
+        {"Name": "alpha", "MinValue": "0", "MaxValue": {"Get": "Parameters.MaxAlpha"}}]}, max_jobs=2, **SCRIPT_MODE)
+
+    record = data.run(definition(step, parameters=[parameter("MaxAlpha", "String", "0.5")]))
+
+    assert record.status == SUCCEEDED, record.failure_reason
+    assert all(float(s["TunedHyperParameters"]["alpha"]) <= 0.5
+               for s in tuned_properties(record)["TrainingJobSummaries"])

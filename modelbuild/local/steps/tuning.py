@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from modelbuild.definition.service_model import is_expression
 from modelbuild.local.steps import StepContext, StepFailed, StepResult, training
 from modelbuild.local.tuning_search import STRATEGIES, Search, SearchSpaceError, search_space
 
@@ -131,6 +132,8 @@ def unsupported(arguments: Mapping[str, Any]) -> str | None:
             return (f"objective metric {metric!r} has no MetricDefinitions entry (script mode reports metrics only "
                     "through MetricDefinitions regexes)")
         ranges = definition.get("HyperParameterRanges") or config.get("ParameterRanges") or {}
+        if _has_expression(ranges):  # checked when the run resolves it
+            continue
         try:
             space = search_space(ranges)
             if strategy == "Grid":
@@ -371,6 +374,14 @@ def _metric_regex(spec: Mapping[str, Any], definition: Mapping[str, Any], metric
         channel, _, name = metric.partition(":")  # the algorithm logs "[i]\tvalidation-rmse:0.123"
         return rf"^\[\d+\].*\b{re.escape(channel)}-{re.escape(name)}:{_NUMBER}"
     return None
+
+
+def _has_expression(value: Any) -> bool:
+    """True when a pipeline expression (Get, Std:Join, ...) stands anywhere in `value`."""
+    if is_expression(value):
+        return True
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else []
+    return any(_has_expression(item) for item in items)
 
 
 def _iso(timestamp: float) -> str:
