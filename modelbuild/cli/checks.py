@@ -43,8 +43,8 @@ class GraphFormat(str, enum.Enum):
 
 def load_definition(module_name: str | None, kwargs_text: str | None, definition_file: Path | None,
                     role_arn: str | None = None, state_dir: Path | None = None,
-                    rebuild: bool = False) -> tuple[dict[str, Any], str, str | None]:
-    """(definition, pipeline name, module file or None) from a JSON file, or built offline from a module.
+                    rebuild: bool = False) -> tuple[dict[str, Any], str, str | None, dict[str, bytes]]:
+    """(definition, pipeline name, module file or None, uploads) from a JSON file, or built offline from a module.
 
     A module's last build is reused when nothing it depends on changed (unless `rebuild`). With
     `role_arn` the module is built afresh, as `run --target sagemaker` builds it (role and default
@@ -58,7 +58,7 @@ def load_definition(module_name: str | None, kwargs_text: str | None, definition
     if definition_file is not None:
         from modelbuild.definition.dsl import read_definition_file
 
-        return read_definition_file(definition_file)[1], Path(definition_file).stem, None
+        return read_definition_file(definition_file)[1], Path(definition_file).stem, None, {}
     kwargs = parse_kwargs(kwargs_text)
     if role_arn:
         from modelbuild.definition.build import build_definition
@@ -69,7 +69,7 @@ def load_definition(module_name: str | None, kwargs_text: str | None, definition
         from modelbuild.definition.build_cache import build_or_reuse
 
         built = build_or_reuse(module_name, kwargs, cache_dir=definition_cache_dir(state_dir), rebuild=rebuild)
-    return built.definition, built.pipeline_name, built.module_file
+    return built.definition, built.pipeline_name, built.module_file, built.uploads
 
 
 @app.command("validate")
@@ -87,9 +87,18 @@ def validate(
     ),
     state_dir: Path = STATE_DIR_OPTION,
     rebuild: bool = REBUILD_OPTION,
+    stub: list[str] = typer.Option(
+        None, "--stub", metavar="STEP=FILE.json", help="Target local: count STEP as stubbed, as `run --stub` would."
+    ),
+    lambda_function: list[str] = typer.Option(
+        None, "--lambda", metavar="FUNCTION=PATH:HANDLER",
+        help="Target local: count Lambda FUNCTION as mapped to local code, as `run --lambda` would.",
+    ),
 ) -> None:
     """Check a pipeline definition offline: references, property paths, PropertyFiles, parameter and
-    condition types, cycles, step arguments and instance types against SageMaker's API model.
+    condition types, cycles, step arguments and instance types against SageMaker's API model. For the
+    local target, also list how the local engine would run each step (emulated, stubbed, stub needed,
+    refused and why).
 
     Exits 0 when there is nothing to fix, else 3 (definition invalid) after listing every problem.
 
@@ -97,18 +106,31 @@ def validate(
     """
     from modelbuild.definition.validate import validate_definition
 
-    definition, name, module_file = load_definition(module_name, kwargs, definition_file, role_arn, state_dir, rebuild)
+    definition, name, module_file, uploads = load_definition(module_name, kwargs, definition_file, role_arn, state_dir,
+                                                             rebuild)
     problems = validate_definition(definition, target=target.value, role_arn=role_arn)
+    support = local_steps(definition, stub, lambda_function, uploads, state_dir) if target is Target.local else []
+    blocked = [s for s in support if s.how in ("stub needed", "refused")]
     if json_output:
         typer.echo(json.dumps({
             "pipeline_name": name,
             "module_file": module_file,
             "definition_file": str(definition_file) if definition_file else None,
             "problems": [problem.to_json() for problem in problems],
+            **({"local_support": [s.to_json() for s in support]} if target is Target.local else {}),
         }, indent=2))
     else:
         for problem in problems:
             typer.echo(f"- {problem}")
+        if support:
+            typer.echo("Local engine:")
+            for item in support:
+                typer.echo(f"  {item.step} ({item.type}): {item.how} - {item.detail}")
+    if blocked and not problems:
+        raise DefinitionError(
+            f"{name}: the local engine cannot run step(s) {', '.join(s.step for s in blocked)}",
+            hint="Stub them with --stub STEP=FILE.json, or run with --target sagemaker.",
+        )
     if problems:
         raise DefinitionError(
             f"{name}: {len(problems)} problem{'s' if len(problems) != 1 else ''} found",
@@ -116,6 +138,25 @@ def validate(
         )
     if not json_output:
         typer.echo(f"{name}: no problems found (target {target.value}).")
+
+
+def local_steps(definition: dict[str, Any], stub_pairs: list[str] | None, lambda_pairs: list[str] | None,
+                uploads: dict[str, bytes], state_dir: Path | None) -> list[Any]:
+    """How the local engine would run each step (empty when the definition cannot be parsed: see its problems)."""
+    from modelbuild.cli.options import parse_parameters
+    from modelbuild.definition.dsl import parse_definition
+    from modelbuild.local.state import resolve_state_dir
+    from modelbuild.local.steps.lambda_step import known_functions
+    from modelbuild.local.support import local_support
+
+    stubs = parse_parameters(stub_pairs, "--stub", "SparkPrep=emr-stub.json")
+    mapped = parse_parameters(lambda_pairs, "--lambda", "notify=lambdas/notify.py:notify.handler")
+    try:
+        spec = parse_definition(definition)
+    except DefinitionError:
+        return []
+    functions = known_functions(uploads, resolve_state_dir(state_dir) / "s3") | set(mapped)
+    return local_support(spec, stubs, functions)
 
 
 @app.command("graph")
@@ -142,7 +183,7 @@ def graph(
     """
     from modelbuild.definition.graph import render_graph
 
-    definition, name, _ = load_definition(module_name, kwargs, definition_file, state_dir=state_dir, rebuild=rebuild)
+    definition, name, *_ = load_definition(module_name, kwargs, definition_file, state_dir=state_dir, rebuild=rebuild)
     typer.echo(render_graph(definition, fmt.value, title=name), nl=False)
 
 

@@ -67,6 +67,31 @@ def show_execution(
         local_target.show_execution(execution, state_dir, json_output)
 
 
+@executions_app.command("callback")
+def answer_callback(
+    token: str = typer.Argument(..., metavar="TOKEN", help="The token the waiting Callback step printed."),
+    success: bool = typer.Option(False, "--success", help="The step succeeds (SendPipelineExecutionStepSuccess)."),
+    output: list[str] = typer.Option(
+        None, "--output", metavar="NAME=VALUE", help="With --success: an output parameter's value (repeatable)."
+    ),
+    failure: str = typer.Option(
+        None, "--failure", metavar="REASON", help="The step fails with REASON (SendPipelineExecutionStepFailure)."
+    ),
+    state_dir: Path = STATE_DIR_OPTION,
+) -> None:
+    """Answer a local Callback step that waits for its token, from any terminal.
+
+    Examples:
+
+      modelbuild executions callback TOKEN --success --output approved=true
+
+      modelbuild executions callback TOKEN --failure "rejected by review"
+    """
+    from modelbuild.cli import local_target
+
+    local_target.answer_callback(token, success, output, failure, state_dir)
+
+
 @executions_app.command("stop")
 def stop_execution(
     execution: str = typer.Argument(..., metavar="EXEC_ARN", help="The SageMaker execution ARN."),

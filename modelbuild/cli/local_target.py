@@ -23,6 +23,7 @@ from modelbuild.errors import ExecutionFailedError
 def run_local(options: Any) -> None:
     """Run `options` (a `RunOptions`) with the local engine; raise ExecutionFailedError when it fails."""
     from modelbuild.cli.options import definition_cache_dir
+    from modelbuild.local.callbacks import parse_answer
     from modelbuild.local.engine import load_source, run_pipeline
 
     source = load_source(options.definition_file, options.module_name, options.kwargs,
@@ -32,7 +33,9 @@ def run_local(options: Any) -> None:
         record = run_pipeline(
             source, options.parameters, state_dir=options.state_dir, max_parallel=options.max_parallel,
             resume=options.resume, steps=options.steps, on_event=renderer.on_event,
-            cache_by_default=options.cache_by_default,
+            cache_by_default=options.cache_by_default, stubs=options.stubs,
+            callbacks={step: parse_answer(text) for step, text in options.callback_texts.items()},
+            lambda_code=options.lambda_code,
         )
     renderer.summary(record, source)
     if record.status != "Succeeded":
@@ -58,9 +61,32 @@ def resume_command(options: Any, execution_id: str) -> str:
             words += ["--kwargs", json.dumps(options.kwargs)]
     if options.steps:
         words += ["--steps", ",".join(options.steps)]
+    for step, file in options.stubs.items():
+        words += ["--stub", f"{step}={file}"]
+    for step, text in options.callback_texts.items():
+        words += ["--callback", f"{step}={text}"]
+    for function, code in options.lambda_code.items():
+        words += ["--lambda", f"{function}={code}"]
     if options.state_dir:
         words += ["--state-dir", str(options.state_dir)]
     return shlex.join(words)
+
+
+def answer_callback(token: str, success: bool, outputs: list[str] | None, failure: str | None,
+                    state_dir: Path | None) -> None:
+    """Send a waiting local Callback step its answer."""
+    from modelbuild.cli.options import parse_parameters
+    from modelbuild.errors import UsageError
+    from modelbuild.local.callbacks import FAILURE, SUCCESS, Answer, send_callback
+
+    if success == (failure is not None):
+        raise UsageError("give exactly one of --success and --failure REASON")
+    if failure is not None and outputs:
+        raise UsageError("--output only applies with --success")
+    values = parse_parameters(outputs, "--output", "approved=true")
+    answer = Answer(SUCCESS, values) if success else Answer(FAILURE, reason=failure)
+    request = send_callback(token, answer, state_dir)
+    typer.echo(f"Step {request['step']} of execution {request['execution_id']}: {answer.status}")
 
 
 def list_executions(pipeline_name: str | None, limit: int, state_dir: Path | None, json_output: bool) -> None:
@@ -96,6 +122,17 @@ def show_execution(execution_id: str, state_dir: Path | None, json_output: bool)
     if record.failure_reason:
         console.print(f"Failure reason: {record.failure_reason}", markup=False)
     console.print(_steps_table(record.steps, with_logs=True))
+    if record.status == "Executing":
+        from modelbuild.local.callbacks import pending_callbacks
+
+        for request in pending_callbacks(record.id, state_dir):
+            console.print(f"Step {request['step']} waits for callback token {request['token']}: answer with "
+                          f"modelbuild executions callback {request['token']} --success (or --failure REASON)",
+                          markup=False, soft_wrap=True)
+    for step in record.steps:
+        summaries = (step.properties or {}).get("TrainingJobSummaries")
+        if step.type == "Tuning" and summaries:
+            console.print(_tuning_table(step.name, summaries))
 
 
 class _Renderer(render.EventRenderer):
@@ -127,6 +164,8 @@ class _LiveRenderer(render.LiveEventRenderer, _Renderer):
 
     def on_event(self, event: Any) -> None:
         if event.step is not None:
+            if event.status == "Executing" and event.reason:  # a running step's message (a callback token)
+                self.live.console.print(f"{event.step}: {event.reason}", markup=False, soft_wrap=True)
             self.rows[event.step] = event
             self.live.refresh()
 
@@ -161,10 +200,17 @@ def _steps_table(steps: Sequence[Any], with_logs: bool = False) -> Any:
     return table
 
 
-
-
-
-
+def _tuning_table(step_name: str, summaries: Sequence[dict]) -> Any:
+    """A Tuning step's training jobs, best first (as SageMaker lists them), with their hyperparameters."""
+    metric = next((s["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"] for s in summaries
+                   if s.get("FinalHyperParameterTuningJobObjectiveMetric")), "Objective")
+    table = render.table(f"{step_name}: training job", "Status", metric, "Hyperparameters")
+    for summary in summaries:
+        value = (summary.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get("Value")
+        tuned = ", ".join(f"{k}={v}" for k, v in (summary.get("TunedHyperParameters") or {}).items())
+        table.add_row(summary["TrainingJobName"], render.styled(summary["TrainingJobStatus"]),
+                      "" if value is None else f"{value:g}", summary.get("FailureReason") or tuned)
+    return table
 
 
 def _clock(timestamp: float | None, with_date: bool = False) -> str:

@@ -14,7 +14,7 @@ PLAIN_WIDTH = 200
 STATUS_STYLES = {
     "Succeeded": "green", "Cached": "cyan", "Reused": "cyan", "Failed": "bold red", "Executing": "yellow",
     "Starting": "yellow", "Skipped": "dim", "Stopped": "magenta", "Stopping": "magenta",
-    "CompletedWithFailures": "red",
+    "CompletedWithFailures": "red", "Completed": "green", "Stubbed": "blue",
 }
 
 

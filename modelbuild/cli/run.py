@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -42,6 +42,9 @@ class RunOptions:
     steps: tuple[str, ...] = ()
     cache_by_default: bool = True
     rebuild: bool = False
+    stubs: dict[str, str] = field(default_factory=dict)
+    callback_texts: dict[str, str] = field(default_factory=dict)  # step -> "success:NAME=VALUE" | "failure:WHY"
+    lambda_code: dict[str, str] = field(default_factory=dict)  # function ARN or name -> "PATH:HANDLER"
     # SageMaker target
     role_arn: str | None = None
     description: str | None = None
@@ -86,6 +89,21 @@ def run(
         "steps with a CacheConfig follow it.",
     ),
     rebuild: bool = REBUILD_OPTION,
+    stub: list[str] = typer.Option(
+        None, "--stub", metavar="STEP=FILE.json",
+        help="Local target: take STEP's properties from FILE (as SageMaker reports them) instead of running it; "
+        "for steps that cannot run here (EMR, AutoML, checks, a Lambda known only by ARN). Repeatable.",
+    ),
+    callback: list[str] = typer.Option(
+        None, "--callback", metavar="STEP=success[:NAME=VALUE,...]|failure[:REASON]",
+        help="Local target: answer Callback step STEP before it starts, instead of waiting for "
+        "`modelbuild executions callback TOKEN`. Repeatable.",
+    ),
+    lambda_function: list[str] = typer.Option(
+        None, "--lambda", metavar="FUNCTION=PATH:HANDLER",
+        help="Local target: run this local code (a .py file or directory, and module.function) for Lambda "
+        "FUNCTION (its ARN or name), known here only by ARN. Repeatable.",
+    ),
     role_arn: str = typer.Option(None, "--role-arn", help="SageMaker target: the IAM role the pipeline runs as."),
     description: str = typer.Option(None, "--description", help="SageMaker target: the pipeline's description."),
     tags: str = typer.Option(None, "--tags", help="""SageMaker target: '[{"Key": "team", "Value": "ml"}]'."""),
@@ -106,6 +124,8 @@ def run(
 
       modelbuild run --local --parameter MseThreshold=0.5
 
+      modelbuild run --local --stub SparkPrep=emr-stub.json
+
       modelbuild run --target sagemaker --role-arn ARN --wait
     """
     options = RunOptions(
@@ -120,6 +140,9 @@ def run(
         steps=tuple(name.strip() for name in (steps or "").split(",") if name.strip()),
         cache_by_default=cache,
         rebuild=rebuild,
+        stubs=parse_parameters(stub, "--stub", "SparkPrep=emr-stub.json"),
+        callback_texts=parse_parameters(callback, "--callback", "Approve=success:approved=true"),
+        lambda_code=parse_parameters(lambda_function, "--lambda", "notify=lambdas/notify.py:notify.handler"),
         role_arn=role_arn,
         description=description,
         tags=tuple(parse_tags(tags)),

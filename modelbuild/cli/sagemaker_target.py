@@ -30,7 +30,9 @@ def run_sagemaker(options: Any) -> None:
         ExecutionFailedError / ExecutionStoppedError / ExecutionTimeoutError: how a followed execution ended.
     """
     local_only = [flag for flag, given in (("--definition", options.definition_file), ("--resume", options.resume),
-                                           ("--steps", options.steps)) if given]
+                                           ("--steps", options.steps), ("--stub", options.stubs),
+                                           ("--callback", options.callback_texts),
+                                           ("--lambda", options.lambda_code)) if given]
     if options.timeout is not None and not options.wait:
         raise UsageError("--timeout only applies with --wait", hint="Add --wait to follow the execution.")
     if local_only:

@@ -133,7 +133,7 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
     region = resolve_region(kwargs)
     bucket = kwargs.get("default_bucket") or placeholder_bucket(region)
     defaults = {"region": region, "role": PLACEHOLDER_ROLE, "default_bucket": bucket}
-    aws = LocalAws(PLACEHOLDER_ACCOUNT_ID, PLACEHOLDER_ROLE)
+    aws = LocalAws(PLACEHOLDER_ACCOUNT_ID, PLACEHOLDER_ROLE, code_bucket=bucket)
     with (
         offline_environment(region),
         # SDK v2 prints job names, and its configuration logger writes to stdout, where the definition goes.

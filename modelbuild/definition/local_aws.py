@@ -23,6 +23,7 @@ import contextlib
 import datetime
 import hashlib
 import io
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -48,9 +49,10 @@ class LocalAws:
         calls: (service, operation) of every call answered, in order.
     """
 
-    def __init__(self, account: str, role_arn: str) -> None:
+    def __init__(self, account: str, role_arn: str, code_bucket: str = "") -> None:
         self.account = account
         self.role_arn = role_arn
+        self.code_bucket = code_bucket  # where a created Lambda function's code is recorded
         self.uploads: dict[str, bytes] = {}
         self.calls: list[tuple[str, str]] = []
         self._buckets: set[str] = set()
@@ -190,8 +192,29 @@ class LocalAws:
     def _function(self, params: dict, region: str) -> dict:
         name = params["FunctionName"]
         arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{self.account}:function:{name}"
+        if self.code_bucket and ("Code" in params or "ZipFile" in params):
+            self._record_function(arn, params)
         return {"FunctionName": arn.rsplit(":", 1)[-1], "FunctionArn": arn, "State": "Active",
                 "LastUpdateStatus": "Successful"}
+
+    def _record_function(self, arn: str, params: dict) -> None:
+        """Keep a created (or updated) function's code and configuration where the local engine's Lambda
+        step finds them: `s3://<bucket>/lambda/<name>/code` (next to where the SDK keeps Lambda code)
+        and `function.json` beside it (see `modelbuild.local.steps.lambda_step`)."""
+        name = arn.rsplit(":", 1)[-1]
+        prefix = f"lambda/{name}"
+        code = params.get("Code") or {"ZipFile": params.get("ZipFile"), "S3Bucket": params.get("S3Bucket"),
+                                      "S3Key": params.get("S3Key")}
+        if code.get("ZipFile") is not None:
+            code_uri = self.put(self.code_bucket, f"{prefix}/code", bytes(code["ZipFile"]))
+        else:
+            code_uri = f"s3://{code.get('S3Bucket')}/{code.get('S3Key')}"
+        previous = self.uploads.get(f"s3://{self.code_bucket}/{prefix}/function.json")
+        configuration = json.loads(previous) if previous else {}
+        configuration.update({"FunctionName": name, "FunctionArn": arn, "CodeUri": code_uri})
+        configuration.update({key: params[key] for key in ("Role", "Runtime", "Handler", "Timeout", "Environment",
+                                                          "MemorySize") if key in params})
+        self.put(self.code_bucket, f"{prefix}/function.json", json.dumps(configuration, sort_keys=True).encode())
 
     def _get_function(self, params: dict, region: str) -> dict:
         return {"Configuration": self._function(params, region)}

@@ -36,6 +36,9 @@ JOB_APIS: dict[str, tuple[str, str]] = {
 }
 """Step type -> (the operation its Arguments are the request of, the operation its properties come from)."""
 
+# Step type -> the operation whose response SageMaker Pipelines merges into the step's properties.
+MERGED_PROPERTIES = {"Tuning": "ListTrainingJobsForHyperParameterTuningJob"}
+
 # The pipeline service names each job at execution time, so the SDK leaves these out of Arguments
 # even where the job API requires them.
 FILLED_IN_AT_EXECUTION = frozenset({

@@ -8,7 +8,7 @@ a new execution id or a renamed upstream output with the same bytes does not.
 Policy: a step with `CacheConfig` gets exactly what it says (Enabled, ExpireAfter). A step without one
 is cached locally by default (`cache_by_default`), with no expiry: SageMaker keys its cache on names,
 so it cannot make that default safe, but a content key can; pass `cache_by_default=False` for
-SageMaker's behaviour. Only job steps are cached (Processing, Training, Transform), as on SageMaker:
+SageMaker's behaviour. Only job steps are cached (Processing, Training, Transform, Tuning), as on SageMaker:
 Model and RegisterModel steps always run, and Condition and Fail steps cost nothing.
 """
 
@@ -25,7 +25,7 @@ from modelbuild.definition.dsl import StepSpec
 from modelbuild.errors import DefinitionError
 from modelbuild.local.steps import module_for
 
-CACHEABLE_TYPES = ("Processing", "Training", "Transform")
+CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
 KEY_VERSION = 2  # bump when the key's material changes meaning (2: digests of per-file digests)
 _DURATION = re.compile(
     r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -73,7 +73,9 @@ def cache_key(step: StepSpec, arguments: Mapping[str, Any], store: Any, registry
 
 def _replace(value: Any, digests: Mapping[str, str]) -> Any:
     if isinstance(value, str):
-        return f"sha256:{digests[value]}" if value in digests else value
+        # Script mode's sagemaker_submit_directory is a JSON string: '"s3://..."' reads that URI too.
+        uri = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
+        return f"sha256:{digests[uri]}" if uri in digests else value
     if isinstance(value, Mapping):
         return {key: _replace(item, digests) for key, item in value.items()}
     if isinstance(value, list):

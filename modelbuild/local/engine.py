@@ -19,14 +19,16 @@ from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, read_definition_file, resolve_parameters
 from modelbuild.errors import UsageError
+from modelbuild.local.callbacks import Answer, check_answers
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
 from modelbuild.local.scheduler import ParallelScheduler, RunContext, SequentialScheduler, StepEvent
 from modelbuild.local.state import StateDir
-from modelbuild.local.steps import check_supported, module_for
+from modelbuild.local.steps import check_local, check_supported, module_for
 from modelbuild.local.store import ObjectStore
+from modelbuild.local.stubs import load_stubs
 
 
 class MissingInputError(UsageError):
@@ -94,6 +96,9 @@ def run_pipeline(
     steps: Sequence[str] = (),
     on_event: Callable[[StepEvent], None] | None = None,
     cache_by_default: bool = True,
+    stubs: Mapping[str, str | os.PathLike[str]] | None = None,
+    callbacks: Mapping[str, Answer] | None = None,
+    lambda_code: Mapping[str, str] | None = None,
 ) -> ExecutionRecord:
     """Run a pipeline definition on this machine and return its execution record.
 
@@ -107,6 +112,12 @@ def run_pipeline(
         steps: run only these steps, reusing the outputs of the steps they depend on.
         on_event: called in the calling thread with each execution and step event.
         cache_by_default: cache job steps without a CacheConfig (see `modelbuild.local.cache`).
+        stubs: step name -> stub file: the step's properties are read from the file, not produced by
+            running it (see `modelbuild.local.stubs`).
+        callbacks: Callback step name -> its answer, given before it starts (see `modelbuild.local.callbacks`);
+            other Callback steps wait for `modelbuild executions callback TOKEN`.
+        lambda_code: Lambda function ARN or name -> "PATH:HANDLER": local code to run for a function the
+            build did not define from a script (see `modelbuild.local.steps.lambda_step.stage_local_code`).
 
     Returns:
         The finished execution (status Succeeded or Failed; a failed execution does not raise).
@@ -120,10 +131,16 @@ def run_pipeline(
     try:
         log = ExecutionLog(state)
         log.mark_interrupted()
-        spec, plan, values = _prepare(source, parameters, log, resume, steps)
+        spec, plan, values, stubbed = _prepare(source, parameters, log, resume, steps, stubs or {})
+        check_answers(callbacks or {}, spec)
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
-        _check_inputs(spec, values, store, plan)
+        _check_inputs(spec, values, store, plan, stubbed)
+        if lambda_code:
+            from modelbuild.local.steps.lambda_step import stage_local_code
+
+            stage_local_code(spec, lambda_code, store)
+        check_local(spec, store, {*stubbed, *plan.reused, *_excluded(spec, plan)})
         execution_id = secrets.token_hex(6)
         log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)
         emit(StepEvent(execution_id, None, None, "Executing", time.time()))
@@ -132,7 +149,8 @@ def run_pipeline(
             variables=_variables(execution_id, source), log=log, store=store,
             registry=ModelRegistry(state, source.region), jobs_dir=state.jobs_dir, logs_dir=state.logs_dir,
             region=source.region, cache_by_default=cache_by_default, reused=plan.reused,
-            source_execution=plan.source_execution, included=plan.included, on_event=emit,
+            source_execution=plan.source_execution, included=plan.included, on_event=emit, stubs=stubbed,
+            callback_answers=callbacks or {}, state_dir=state.root,
         )
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
@@ -150,15 +168,16 @@ def run_pipeline(
 
 
 def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: ExecutionLog, resume: str | None,
-             steps: Sequence[str]) -> tuple[PipelineSpec, Plan, dict[str, Any]]:
-    """The parsed definition, the plan and the parameter values, all checked before anything runs."""
+             steps: Sequence[str], stub_files: Mapping[str, Any]) -> tuple[PipelineSpec, Plan, dict[str, Any], dict]:
+    """The parsed definition, the plan, the parameter values and the stubs, all checked before anything runs."""
     spec = parse_definition(source.text)
-    check_supported(spec)
+    stubs = load_stubs(stub_files, spec)
+    check_supported(spec, stubs)
     if resume and parameters:  # as SageMaker's retry: the reused outputs were made with the old values
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")
     plan = plan_run(spec, log, source.pipeline_name, resume, steps)
-    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters)
+    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters), stubs
 
 
 def _definition_parallelism(spec: PipelineSpec) -> int | None:
@@ -180,19 +199,30 @@ def _variables(execution_id: str, source: PipelineSource) -> dict[str, str]:
     }
 
 
-def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: ObjectStore, plan: Plan) -> None:
-    """Every S3 object a step to run reads by a literal URI or a parameter must be in the store."""
+def _check_inputs(spec: PipelineSpec, parameters: Mapping[str, Any], store: ObjectStore, plan: Plan,
+                  stubbed: Mapping[str, Any]) -> None:
+    """Every S3 object a step to run reads by a literal URI or a parameter must be in the store (or be placed
+    there by a stub's LocalFiles)."""
+    placed = [item["S3Uri"].rstrip("/") for stub in stubbed.values() for item in stub.local_files
+              if isinstance(item["S3Uri"], str)]
     for step in spec.steps.values():
-        if step.name in plan.reused or (plan.included is not None and step.name not in plan.included):
+        if step.name in plan.reused or step.name in stubbed or (
+                plan.included is not None and step.name not in plan.included):
             continue
         reader = getattr(module_for(step.type), "input_uris", None)
         for uri in reader(_static(step.arguments, parameters)) if reader else []:
-            if isinstance(uri, str) and uri.startswith("s3://") and not store.exists(uri):
+            if isinstance(uri, str) and uri.startswith("s3://") and not store.exists(uri) and not any(
+                    f"{uri.rstrip('/')}/".startswith(f"{p}/") or p.startswith(uri) for p in placed):
                 raise MissingInputError(
                     f"step {step.name!r} reads {uri}, which is not in the local store ({store.path(uri)})",
                     hint=f"Put it there as into S3: {store.copy_command(uri)} (--recursive for a directory); code "
                     "and data the pipeline module uploads are staged when it runs without --definition.",
                 )
+
+
+def _excluded(spec: PipelineSpec, plan: Plan) -> set[str]:
+    """Steps that do not take part in the run (--steps)."""
+    return set() if plan.included is None else set(spec.steps) - plan.included
 
 
 def _static(value: Any, parameters: Mapping[str, Any]) -> Any:

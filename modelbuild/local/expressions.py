@@ -30,6 +30,8 @@ def lookup(value: Any, tokens: tuple[str | int, ...] | list[str | int], where: s
             value = next(
                 (i for i in value if isinstance(i, Mapping) and token in _names(i)), _MISSING
             )
+            if isinstance(value, Mapping) and set(value) == {"Name", "Value"}:
+                value = value["Value"]  # Lambda/Callback OutputParameters['x'] is the output's value
         elif isinstance(value, list) and isinstance(token, int) and -len(value) <= token < len(value):
             value = value[token]
         elif isinstance(value, Mapping) and token in value:

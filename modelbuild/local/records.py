@@ -16,6 +16,7 @@ from modelbuild.local.state import StateDir, open_state, resolve_state_dir
 EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED = (
     "Executing", "Succeeded", "Failed", "Skipped", "Cached", "Reused",
 )
+STUBBED = "Stubbed"  # properties from a stub file (`run --stub`): usable downstream, never cached or reused
 DONE_OK = (SUCCEEDED, CACHED, REUSED)  # a step in one of these states has usable properties
 NO_STATE_HINT = "Run from the directory you ran `modelbuild run --local` in, or pass --state-dir."
 

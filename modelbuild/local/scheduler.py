@@ -14,6 +14,7 @@ import hashlib
 import math
 import re
 import shutil
+import threading
 import time
 import traceback
 from collections import deque
@@ -34,6 +35,7 @@ from modelbuild.local.records import (
     FAILED,
     REUSED,
     SKIPPED,
+    STUBBED,
     SUCCEEDED,
     ExecutionLog,
     StepRecord,
@@ -78,6 +80,9 @@ class RunContext:
     reused: Mapping[str, StepRecord] = field(default_factory=dict)  # name -> record of a source execution
     source_execution: str | None = None
     included: frozenset[str] | None = None  # steps that take part (None: all)
+    stubs: Mapping[str, Any] = field(default_factory=dict)  # step name -> modelbuild.local.stubs.Stub
+    callback_answers: Mapping[str, Any] = field(default_factory=dict)  # step -> callbacks.Answer (run --callback)
+    state_dir: Path | None = None
     on_event: Callable[[StepEvent], None] = lambda event: None
 
 
@@ -106,6 +111,7 @@ class Scheduler:
         self.resolver = Resolver(ctx.parameters, ctx.variables, self.properties, files, ctx.store.read_bytes)
         self.key_resolver = Resolver(ctx.parameters, None, self.properties, files, ctx.store.read_bytes)
         self.failure: tuple[str, str] | None = None
+        self.cancelled = threading.Event()  # waiting steps (Callback) stop waiting, so the pool can shut down
 
     def executor(self) -> Executor:
         """The executor that runs ready steps."""
@@ -133,7 +139,11 @@ class Scheduler:
                     running[pool.submit(self._execute, self.ctx.spec.steps[name])] = name
                 if not running:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                try:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                except BaseException:
+                    self.cancelled.set()
+                    raise
                 for future in finished:
                     running.pop(future)
                     self._finish(future.result(), sorter)
@@ -168,7 +178,7 @@ class Scheduler:
         self.records[record.name] = record
         self.ctx.log.save_step(self.ctx.execution_id, record)
         self._emit(record)
-        if record.status in (*DONE_OK, SKIPPED):
+        if record.status in (*DONE_OK, STUBBED, SKIPPED):
             if record.status != SKIPPED:
                 self.properties[record.name] = record.properties or {}
             sorter.done(record.name)
@@ -187,6 +197,10 @@ class Scheduler:
         """Resolve, look up the cache, run with retries; never raises for a failure of the step itself."""
         record = StepRecord(step.name, step.type, EXECUTING, time.time(), log_path=str(self._log_path(step.name)))
         try:
+            if step.name in self.ctx.stubs:  # properties from a file: nothing runs, nothing is cached
+                record.properties = self.ctx.stubs[step.name].apply(self.resolver.resolve, self.ctx.store)
+                record.status, record.ended, record.log_path = STUBBED, time.time(), None
+                return record
             hit = self._cached(step, record)
             if hit is not None:
                 return hit
@@ -232,7 +246,9 @@ class Scheduler:
                 job_name=job_name(self.ctx.execution_id, step.name),
                 job_dir=self._job_dir(step.name),
                 log_path=self._log_path(step.name), store=self.ctx.store, registry=self.ctx.registry,
-                condition=self.resolver.condition, region=self.ctx.region,
+                condition=self.resolver.condition, region=self.ctx.region, state_dir=self.ctx.state_dir,
+                notify=lambda message: self._notify(step, record, message), cancelled=self.cancelled,
+                callback_answers=self.ctx.callback_answers,
             )
             try:
                 return module.run(ctx)
@@ -242,6 +258,11 @@ class Scheduler:
                 if delay is None:
                     raise
                 time.sleep(delay)
+
+    def _notify(self, step: StepSpec, record: StepRecord, message: str) -> None:
+        """A running step's message for the user (a callback token), as an Executing event with a reason."""
+        self.ctx.on_event(StepEvent(self.ctx.execution_id, step.name, step.type, EXECUTING, time.time(),
+                                    record.attempts, message, record.log_path))
 
     def _job_dir(self, name: str) -> Path:
         return self.ctx.jobs_dir / self.ctx.execution_id / _safe(name)

@@ -125,6 +125,14 @@ def upsert_pipeline(
         AwsError: an AWS call failed.
         DefinitionError: an upload URI is malformed, or a too-long definition has nowhere to go.
     """
+    functions = sorted(uri.rsplit("/", 2)[-2] for uri in built.uploads
+                       if uri.endswith("/function.json") and "/lambda/" in uri)
+    if functions:  # recorded offline for the local engine: nothing has created them on AWS
+        raise DefinitionError(
+            f"the pipeline defines Lambda function(s) {', '.join(functions)} from a script, which the SageMaker "
+            "target does not create yet",
+            hint="Create the function in AWS Lambda and give the step Lambda(function_arn=...), or run locally.",
+        )
     warnings: list[str] = []
     all_tags = merge_tags(tags)
     if project_name:

@@ -56,7 +56,8 @@ def test_run_local_hands_the_options_to_the_engine(engine, tmp_path):
     engine.load.assert_called_once_with(Path("d.json"), None, {}, definition_cache=tmp_path / "definitions",
                                         rebuild=False)
     engine.run.assert_called_once_with(SOURCE, {"Go": "false"}, state_dir=tmp_path, max_parallel=2, resume=None,
-                                       steps=("A", "B"), on_event=mock.ANY, cache_by_default=True)
+                                       steps=("A", "B"), on_event=mock.ANY, cache_by_default=True, stubs={},
+                                       callbacks={}, lambda_code={})
 
 
 def test_no_cache_turns_the_default_cache_off(engine):
@@ -129,12 +130,12 @@ def test_a_fail_step_exits_execution_failed_and_names_its_message(definition_fil
 
 def test_an_invalid_definition_exits_definition_invalid(tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"Steps": [{"Name": "A", "Type": "Lambda", "Arguments": {}}]}))
+    path.write_text(json.dumps({"Steps": [{"Name": "A", "Type": "EMR", "Arguments": {}}]}))
 
     result = runner.invoke(app, ["run", "--local", "--definition", str(path)])
 
     assert result.exit_code == ExitCode.DEFINITION_INVALID
-    assert "'A' (Lambda)" in result.output
+    assert "'A' (EMR)" in result.output
 
 
 def test_a_definition_whose_code_is_not_stored_exits_usage_naming_the_uri(tmp_path):

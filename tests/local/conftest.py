@@ -166,3 +166,37 @@ def step_output(workspace: Workspace, record, step: str, file: str = "value.txt"
     properties = next(s.properties for s in record.steps if s.name == step)
     uri = properties["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
     return workspace.read(f"{uri}/{file}")
+
+
+def source_tarball(script: str, name: str = "train.py") -> bytes:
+    """A training job's submitted source directory (sourcedir.tar.gz) holding one script."""
+    import io
+    import tarfile
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as sources:
+        body = textwrap.dedent(script).encode()
+        info = tarfile.TarInfo(name)
+        info.size = len(body)
+        sources.addfile(info, io.BytesIO(body))
+    return archive.getvalue()
+
+
+@pytest.fixture
+def write_package(tmp_path, monkeypatch):
+    """Write a package of modules on sys.path: (package, {module: source}) -> None; forgotten afterwards."""
+    import sys
+
+    written = []
+
+    def write(package: str, modules: dict[str, str]) -> None:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+        for module, source in modules.items():
+            (tmp_path / package / f"{module}.py").write_text(source)
+        written.append(package)
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield write
+    for name in [m for m in sys.modules if m.split(".")[0] in written]:
+        del sys.modules[name]

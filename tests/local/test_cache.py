@@ -132,3 +132,22 @@ def test_expire_after_rejects_other_text(text):
 @pytest.mark.parametrize("kind", ["Condition", "Fail", "Model", "RegisterModel"])
 def test_only_job_steps_are_cached(kind):
     assert max_age(StepSpec("S", kind, {}, raw={"CacheConfig": {"Enabled": True}}), cache_by_default=True) is None
+
+
+def test_a_changed_script_mode_source_directory_reruns_its_training_step(workspace):
+    from tests.local.conftest import source_tarball
+    from tests.local.test_steps import training
+
+    workspace.put("s3://bucket/data/train/train.csv", "1,2\n")
+    workspace.store.put_bytes("s3://bucket/code/sourcedir.tar.gz", source_tarball("print('first')\n"))
+    hyperparameters = {"sagemaker_program": '"train.py"',  # JSON strings, as the SDK writes them
+                       "sagemaker_submit_directory": '"s3://bucket/code/sourcedir.tar.gz"'}
+    pipeline = definition(training(image="123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",
+                                   hyperparameters=hyperparameters, channels={"train": "s3://bucket/data/train"}))
+
+    first = workspace.run(pipeline)
+    workspace.store.put_bytes("s3://bucket/code/sourcedir.tar.gz", source_tarball("print('second')\n"))
+    second = workspace.run(pipeline)
+    third = workspace.run(pipeline)
+
+    assert [r.steps[0].status for r in (first, second, third)] == [SUCCEEDED, SUCCEEDED, CACHED]

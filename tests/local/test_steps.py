@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from modelbuild.local.records import FAILED, SUCCEEDED
 from modelbuild.local.registry import get_model_package, list_model_packages, set_approval_status
 from modelbuild.local.scheduler import job_name
 from modelbuild.local.steps import UnsupportedStepError
-from tests.local.conftest import definition, parameter, processing, statuses
+from tests.local.conftest import definition, parameter, processing, source_tarball, statuses
 
 XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 MODELS = "s3://bucket/models"
@@ -127,13 +126,7 @@ SCRIPT = """
 
 
 def test_script_mode_runs_the_submitted_script_with_the_sm_environment(with_training_data):
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as sources:
-        data = textwrap.dedent(SCRIPT).encode()
-        info = tarfile.TarInfo("train.py")
-        info.size = len(data)
-        sources.addfile(info, io.BytesIO(data))
-    with_training_data.store.put_bytes("s3://bucket/code/sourcedir.tar.gz", archive.getvalue())
+    with_training_data.store.put_bytes("s3://bucket/code/sourcedir.tar.gz", source_tarball(SCRIPT))
     hyperparameters = {"epochs": "3", "sagemaker_program": '"train.py"',
                        "sagemaker_submit_directory": '"s3://bucket/code/sourcedir.tar.gz"'}
     pipeline = definition(training(image="123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",

@@ -44,11 +44,11 @@ def test_a_dangling_depends_on_is_rejected(workspace):
 def test_unsupported_step_types_are_all_named_in_one_error(workspace):
     pipeline = definition(
         processing("Prepare", "write"),
-        {"Name": "Notify", "Type": "Lambda", "Arguments": {}},
-        {"Name": "Wait", "Type": "Callback", "Arguments": {}},
+        {"Name": "Spark", "Type": "EMR", "Arguments": {}},
+        {"Name": "Auto", "Type": "AutoML", "Arguments": {}},
     )
 
-    with pytest.raises(UnsupportedStepError, match="'Notify' \\(Lambda\\), 'Wait' \\(Callback\\)") as raised:
+    with pytest.raises(UnsupportedStepError, match="'Spark' \\(EMR\\), 'Auto' \\(AutoML\\)") as raised:
         workspace.run(pipeline)
 
     assert raised.value.exit_code is ExitCode.DEFINITION_INVALID

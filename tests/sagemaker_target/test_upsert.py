@@ -126,3 +126,12 @@ def test_users_tag_wins_over_the_projects_tag_of_the_same_key():
     assert merge_tags([{"Key": "a", "Value": "mine"}], [{"Key": "a", "Value": "project"}]) == [
         {"Key": "a", "Value": "mine"}
     ]
+
+
+def test_a_lambda_defined_from_a_script_is_refused_before_anything_is_uploaded(clients):
+    uploads = {f"s3://{BUCKET}/lambda/count-rows/code": b"zip", f"s3://{BUCKET}/lambda/count-rows/function.json": b"{}"}
+
+    with pytest.raises(DefinitionError, match="Lambda function\\(s\\) count-rows from a script"):
+        upsert_pipeline(clients, FakeBuilt(two_step_definition(), uploads), ROLE_ARN)
+
+    assert clients.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0

@@ -159,6 +159,11 @@ def booster_parameters(hyperparameters: dict[str, str]) -> dict[str, object]:
             params[key] = int(value) if value.lstrip("-").isdigit() else float(value)
         except ValueError:
             params[key] = OBJECTIVE_ALIASES.get(value, value)
+    tuned = hyperparameters.get("_tuning_objective_metric", "").partition(":")[2]
+    if tuned:  # as the image: the tuning job's objective is evaluated, whatever eval_metric says
+        metrics = params.get("eval_metric") or []
+        metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+        params["eval_metric"] = metrics + [tuned] if tuned not in metrics else metrics
     params.setdefault("verbosity", 1)
     return params
 

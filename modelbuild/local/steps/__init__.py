@@ -3,13 +3,16 @@
 A step module offers `run(ctx: StepContext) -> StepResult`, and may offer:
 `input_uris(arguments)`, the S3 URIs it reads (checked before the run; their *content* goes into the
 cache key); `unsupported(arguments)`, why the engine cannot run this step (checked before the run);
-`cache_arguments(arguments, registry)`, the arguments as the cache key should see them.
+`cache_arguments(arguments, registry)`, the arguments as the cache key should see them;
+`local_problem(step, store)`, why the step cannot run with what the local store holds (checked before the
+run); `describe(arguments)`, how the engine runs it (for `validate --target local`).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -26,11 +29,11 @@ MODULES = {
     "RegisterModel": "register",
     "Condition": "condition",
     "Fail": "fail",
+    "Tuning": "tuning",
+    "Lambda": "lambda_step",
+    "Callback": "callback",
 }
-_INSTEAD = {
-    "Lambda": "run the function's logic in a Processing step",
-    "Callback": "replace the callback with a Processing step that does the work",
-    "Tuning": "use a Training step with fixed hyperparameters locally",
+INSTEAD = {  # what to do instead, per step type the engine does not run
     "QualityCheck": "compute the statistics in a Processing step",
     "ClarifyCheck": "compute the report in a Processing step",
     "EMR": "run the Spark job's logic in a Processing step",
@@ -66,6 +69,10 @@ class StepContext:
     registry: Any  # ModelRegistry
     condition: Callable[[Mapping[str, Any]], bool]
     region: str = "local"
+    state_dir: Path | None = None
+    notify: Callable[[str], None] = lambda message: None  # a message for the user while the step runs
+    cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is interrupted
+    callback_answers: Mapping[str, Any] = field(default_factory=dict)  # step -> callbacks.Answer (run --callback)
 
 
 @dataclass
@@ -81,27 +88,45 @@ def module_for(step_type: str) -> ModuleType:
     return importlib.import_module(f"modelbuild.local.steps.{MODULES[step_type]}")
 
 
-def check_supported(spec: PipelineSpec) -> None:
+def check_supported(spec: PipelineSpec, stubbed: Collection[str] = ()) -> None:
     """Raise one UnsupportedStepError naming every step the engine cannot run, before anything runs.
 
     A step is unsupported for its type, or for what its module's `unsupported(arguments)` says (an image
-    the engine cannot emulate).
+    the engine cannot emulate); a stubbed step (`stubbed`) runs nothing and is never unsupported.
     """
-    unsupported = [(s.name, s.type) for s in spec.steps.values() if s.type not in MODULES]
+    steps = [s for s in spec.steps.values() if s.name not in stubbed]
+    unsupported = [(s.name, s.type) for s in steps if s.type not in MODULES]
     if unsupported:
         listed = ", ".join(f"{name!r} ({kind})" for name, kind in unsupported)
-        advice = "; ".join(sorted({f"{kind}: {_INSTEAD.get(kind, 'not emulated')}" for _, kind in unsupported}))
+        advice = "; ".join(sorted({f"{kind}: {INSTEAD.get(kind, 'not emulated')}" for _, kind in unsupported}))
         raise UnsupportedStepError(
             f"the local engine cannot run step(s) {listed}",
-            hint=f"Run this pipeline with --target sagemaker, or instead: {advice}. "
-            f"Supported locally: {', '.join(MODULES)}.",
+            hint=f"Stub them with --stub STEP=FILE.json, run this pipeline with --target sagemaker, or instead: "
+            f"{advice}. Supported locally: {', '.join(MODULES)}.",
         )
     reasons = []
-    for step in spec.steps.values():
+    for step in steps:
         check = getattr(module_for(step.type), "unsupported", None)
         reason = check(step.arguments) if check else None
         if reason:
             reasons.append(f"step {step.name!r}: {reason}")
     if reasons:
-        raise UnsupportedStepError("; ".join(reasons), hint="Run this pipeline with --target sagemaker.")
+        raise UnsupportedStepError("; ".join(reasons),
+                                   hint="Stub them with --stub STEP=FILE.json, or run this pipeline with --target "
+                                   "sagemaker.")
+
+
+def check_local(spec: PipelineSpec, store: Any, skipped: Collection[str] = ()) -> None:
+    """Raise one UnsupportedStepError for steps whose module finds, in the local store, that they cannot run
+    (`local_problem(step, store)`: a Lambda function known only by ARN), before anything runs."""
+    reasons = []
+    for step in spec.steps.values():
+        check = getattr(module_for(step.type), "local_problem", None) if step.name not in skipped else None
+        reason = check(step, store) if check else None
+        if reason:
+            reasons.append(f"step {step.name!r}: {reason}")
+    if reasons:
+        raise UnsupportedStepError("; ".join(reasons), hint="Stub them with --stub STEP=FILE.json (the step's "
+                                   "properties as SageMaker reports them), or run this pipeline with --target "
+                                   "sagemaker.")
 
