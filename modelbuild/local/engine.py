@@ -20,6 +20,7 @@ from typing import Any
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
 from modelbuild.errors import UsageError
 from modelbuild.local.digests import DigestMemo
+from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
@@ -27,6 +28,10 @@ from modelbuild.local.scheduler import ParallelScheduler, RunContext, Sequential
 from modelbuild.local.state import StateDir
 from modelbuild.local.steps import check_supported, module_for
 from modelbuild.local.store import ObjectStore
+
+
+class ExecutionBusyError(UsageError):
+    """Raised when a resume names an execution that another process is running or resuming."""
 
 
 class MissingInputError(UsageError):
@@ -119,14 +124,19 @@ def run_pipeline(
     """
     emit = on_event or (lambda event: None)
     state = StateDir(state_dir)
+    locks: list[ExecutionLock] = []
     try:
         log = ExecutionLog(state)
         log.mark_interrupted()
         spec, plan, values = _prepare(source, parameters, log, resume, steps)
+        if resume:
+            locks.append(_lock_resumed(state, resume))
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
         _check_inputs(spec, values, store, plan)
         execution_id = secrets.token_hex(6)
+        locks.append(ExecutionLock(state.root, execution_id))
+        locks[-1].acquire()  # a fresh id: free; taken before the row exists, so the row is never "dead"
         log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)
         emit(StepEvent(execution_id, None, None, "Executing", time.time()))
         ctx = RunContext(
@@ -148,7 +158,20 @@ def run_pipeline(
         emit(StepEvent(execution_id, None, None, record.status, time.time(), reason=reason))
         return record
     finally:
+        for lock in locks:
+            lock.release()
         state.close()
+
+
+def _lock_resumed(state: StateDir, execution_id: str) -> ExecutionLock:
+    """Hold the resumed execution's lock for the run: refused while any process runs or resumes it."""
+    lock = ExecutionLock(state.root, execution_id)
+    if not lock.acquire():
+        raise ExecutionBusyError(
+            f"execution {execution_id} is running (or being resumed) in another process",
+            hint=f"Wait for it to end (`modelbuild executions show {execution_id}`), then resume it.",
+        )
+    return lock
 
 
 def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: ExecutionLog, resume: str | None,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelbuild.errors import UsageError, did_you_mean
+from modelbuild.local.locks import is_running
 from modelbuild.local.state import StateDir, open_state, resolve_state_dir
 
 EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED = (
@@ -39,6 +40,8 @@ class StepRecord:
     properties: dict[str, Any] | None = None
     cache_key: str | None = None
     cached_from: str | None = None
+    arguments_digest: str | None = None  # of the resolved arguments, input content included (see cache.py)
+    outputs: dict[str, str] | None = None  # S3 URI -> content digest of each output the step published
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -95,11 +98,15 @@ class ExecutionLog:
     def save_step(self, execution_id: str, step: StepRecord) -> None:
         """Insert or replace a step row."""
         properties = json.dumps(step.properties) if step.properties is not None else None
+        outputs = json.dumps(step.outputs) if step.outputs is not None else None
         with self.state.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO steps (execution_id, name, type, status, started, ended, attempts,"
+                " failure_reason, log_path, properties, cache_key, cached_from, arguments_digest, outputs)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (execution_id, step.name, step.type, step.status, step.started, step.ended, step.attempts,
-                 step.failure_reason, step.log_path, properties, step.cache_key, step.cached_from),
+                 step.failure_reason, step.log_path, properties, step.cache_key, step.cached_from,
+                 step.arguments_digest, outputs),
             )
 
     def cached(self, cache_key: str, not_before: float) -> tuple[str, StepRecord] | None:
@@ -120,10 +127,10 @@ class ExecutionLog:
                        (FAILED, now, reason, execution_id, EXECUTING))
 
     def mark_interrupted(self) -> list[str]:
-        """Mark Failed every execution left Executing by a process of this host that no longer runs."""
-        host, marked = socket.gethostname(), []
-        for row in self.state.query("SELECT id, pid, host FROM executions WHERE status=?", (EXECUTING,)):
-            if row["host"] == host and not _alive(row["pid"]):
+        """Mark Failed every execution left Executing whose lock no process holds (its process died)."""
+        marked = []
+        for row in self.state.query("SELECT id, pid FROM executions WHERE status=?", (EXECUTING,)):
+            if not is_running(self.state.root, row["id"]):
                 self.abort(row["id"], f"interrupted: process {row['pid']} stopped before the execution ended")
                 marked.append(row["id"])
         return marked
@@ -160,18 +167,6 @@ class ExecutionLog:
         return self.get(found[0].id) if found else None
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _execution(row: Any) -> ExecutionRecord:
     return ExecutionRecord(
         id=row["id"], pipeline_name=row["pipeline_name"], status=row["status"],
@@ -186,7 +181,8 @@ def _step(row: Any) -> StepRecord:
         name=row["name"], type=row["type"], status=row["status"], started=row["started"], ended=row["ended"],
         attempts=row["attempts"], failure_reason=row["failure_reason"], log_path=row["log_path"],
         properties=json.loads(row["properties"]) if row["properties"] else None,
-        cache_key=row["cache_key"], cached_from=row["cached_from"],
+        cache_key=row["cache_key"], cached_from=row["cached_from"], arguments_digest=row["arguments_digest"],
+        outputs=json.loads(row["outputs"]) if row["outputs"] else None,
     )
 
 

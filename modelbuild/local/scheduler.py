@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import graphlib
 import hashlib
+import logging
 import math
 import re
 import shutil
@@ -40,6 +41,7 @@ from modelbuild.local.records import (
 )
 from modelbuild.local.steps import StepContext, StepFailed, module_for
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StepEvent:
@@ -153,9 +155,29 @@ class Scheduler:
             return StepRecord(step.name, step.type, SKIPPED, now, now)
         source = self.ctx.reused.get(step.name)
         if source is not None:
-            return StepRecord(step.name, step.type, REUSED, now, now, properties=source.properties,
-                              log_path=source.log_path, cached_from=self.ctx.source_execution)
+            why = self._why_not_reusable(step, source)
+            if why is None:
+                return StepRecord(step.name, step.type, REUSED, now, now, properties=source.properties,
+                                  log_path=source.log_path, cached_from=self.ctx.source_execution,
+                                  arguments_digest=source.arguments_digest, outputs=source.outputs)
+            log.warning("step %r runs again instead of reusing execution %s's: %s", step.name,
+                        self.ctx.source_execution, why)
         return None
+
+    def _why_not_reusable(self, step: StepSpec, source: StepRecord) -> str | None:
+        """Why a step of the source execution cannot stand in for this one, or None when it can."""
+        if source.arguments_digest is None:
+            return "that execution recorded no digest of its arguments (it ran with an older modelbuild)"
+        try:
+            digest = self._arguments_digest(step)
+        except Exception as exc:  # noqa: BLE001 - unresolvable now: running the step reports it properly
+            return f"its arguments cannot be resolved ({exc})"
+        if digest != source.arguments_digest:
+            return "its resolved arguments differ (the definition, a parameter or an input's content changed)"
+        return None
+
+    def _arguments_digest(self, step: StepSpec) -> str:
+        return cache.cache_key(step, self.key_resolver.resolve(step.arguments), self.ctx.store, self.ctx.registry)
 
     def _start(self, name: str) -> None:
         step = self.ctx.spec.steps[name]
@@ -187,6 +209,7 @@ class Scheduler:
         """Resolve, look up the cache, run with retries; never raises for a failure of the step itself."""
         record = StepRecord(step.name, step.type, EXECUTING, time.time(), log_path=str(self._log_path(step.name)))
         try:
+            record.arguments_digest = self._arguments_digest(step)
             hit = self._cached(step, record)
             if hit is not None:
                 return hit
@@ -214,14 +237,13 @@ class Scheduler:
         age = cache.max_age(step, self.ctx.cache_by_default)
         if age is None:
             return None
-        record.cache_key = cache.cache_key(step, self.key_resolver.resolve(step.arguments),
-                                           self.ctx.store, self.ctx.registry)
+        record.cache_key = record.arguments_digest
         found = self.ctx.log.cached(record.cache_key, 0.0 if math.isinf(age) else time.time() - age)
         if found is None:
             return None
         execution_id, source = found
         return StepRecord(step.name, step.type, CACHED, record.started, time.time(), 0, None, source.log_path,
-                          source.properties, record.cache_key, execution_id)
+                          source.properties, record.cache_key, execution_id, record.arguments_digest, source.outputs)
 
     def _attempts(self, step: StepSpec, arguments: dict[str, Any], record: StepRecord) -> Any:
         module = module_for(step.type)

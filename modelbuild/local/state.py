@@ -9,10 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from modelbuild.errors import StateError
+
 HOME_ENV = "MODELBUILD_HOME"
 DEFAULT_DIR = ".modelbuild"
 
-_SCHEMA = """
+# Version 1: the schema as first released (state dirs made before `user_version` was set are at 0 and
+# get it by the idempotent script below). Each later version is one entry of _MIGRATIONS, applied in
+# order, in one transaction with the new `user_version`: Django's numbered migrations, in SQL.
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS executions (
     id TEXT PRIMARY KEY, pipeline_name TEXT NOT NULL, status TEXT NOT NULL, parameters TEXT NOT NULL,
     definition TEXT NOT NULL, started REAL NOT NULL, ended REAL, failure_reason TEXT,
@@ -33,6 +38,11 @@ CREATE TABLE IF NOT EXISTS models (
 CREATE TABLE IF NOT EXISTS file_digests (
     path TEXT PRIMARY KEY, stat_key TEXT NOT NULL, sha256 TEXT NOT NULL, recorded REAL NOT NULL);
 """
+_MIGRATIONS = {
+    # 2: what a step ran with (to reuse it only for the same arguments) and the digests of what it wrote
+    2: ["ALTER TABLE steps ADD COLUMN arguments_digest TEXT", "ALTER TABLE steps ADD COLUMN outputs TEXT"],
+}
+SCHEMA_VERSION = max(_MIGRATIONS)
 
 
 def resolve_state_dir(state_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -58,7 +68,28 @@ class StateDir:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the database to SCHEMA_VERSION (a new database is created at version 1 first)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"{self.root / 'state.sqlite3'} has schema version {version}, newer than this modelbuild "
+                f"knows ({SCHEMA_VERSION})", hint="Upgrade modelbuild, or use another --state-dir.")
+        with self.transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
+            if version == 0:
+                for statement in filter(str.strip, _SCHEMA_V1.split(";")):
+                    db.execute(statement)
+                version = 1
+            for target in sorted(v for v in _MIGRATIONS if v > version):
+                for statement in _MIGRATIONS[target]:
+                    db.execute(statement)
+                version = target
+            db.execute(f"PRAGMA user_version = {int(version)}")
 
     @property
     def store_dir(self) -> Path:
