@@ -79,6 +79,14 @@ class ExecutionStoppedError(ModelbuildError):
     exit_code = ExitCode.EXECUTION_STOPPED
 
 
+class ExecutionInterruptedError(ModelbuildError):
+    """Raised when SIGINT (Ctrl-C) or SIGTERM stopped a local execution; exits 130 or 143, as a shell reports."""
+
+    def __init__(self, message: str, hint: str | None = None, *, terminated: bool = False) -> None:
+        super().__init__(message, hint)
+        self.exit_code = ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
+
+
 class ExecutionTimeoutError(ModelbuildError):
     """Raised when waiting for an execution took longer than the user's --timeout."""
 

@@ -17,7 +17,7 @@ from typing import Any
 import typer
 
 from modelbuild.cli import render
-from modelbuild.errors import ExecutionFailedError
+from modelbuild.errors import ExecutionFailedError, ExecutionInterruptedError
 
 
 def run_local(options: Any) -> None:
@@ -35,6 +35,10 @@ def run_local(options: Any) -> None:
             cache_by_default=options.cache_by_default,
         )
     renderer.summary(record, source)
+    if record.status == "Stopped":
+        raise ExecutionInterruptedError(f"execution {record.id} {record.failure_reason}; steps that had not ended "
+                                        "are Stopped", hint=f"Resume with: {resume_command(options, record.id)}",
+                                        terminated="SIGTERM" in (record.failure_reason or ""))
     if record.status != "Succeeded":
         failed = next((s for s in record.steps if s.status == "Failed"), None)
         if failed and failed.type == "Fail":

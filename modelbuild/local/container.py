@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from modelbuild.local import processes
 from modelbuild.local.steps import StepFailed
 
 CONTAINER_ROOT = "/opt/ml"
@@ -76,8 +77,8 @@ class Job:
             log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
             try:
-                exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env,
-                                           stdin=subprocess.DEVNULL, check=False, timeout=max_runtime).returncode
+                exit_code = processes.run(command, max_runtime, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                          env=env, stdin=subprocess.DEVNULL)
             except subprocess.TimeoutExpired as exc:
                 raise StepFailed(f"the job ran over its MaxRuntimeInSeconds ({max_runtime:g}) and was stopped; "
                                  f"log: {self.log_path}") from exc

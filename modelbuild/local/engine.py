@@ -22,6 +22,7 @@ from modelbuild.errors import UsageError
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.plan import Plan, plan_run
+from modelbuild.local.processes import stop_on_signals
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
 from modelbuild.local.scheduler import ParallelScheduler, RunContext, SequentialScheduler, StepEvent
@@ -116,7 +117,8 @@ def run_pipeline(
         cache_by_default: cache job steps without a CacheConfig (see `modelbuild.local.cache`).
 
     Returns:
-        The finished execution (status Succeeded or Failed; a failed execution does not raise).
+        The finished execution (status Succeeded, Failed, or Stopped when SIGINT or SIGTERM stopped it;
+        none of them raises).
 
     Raises:
         DefinitionError: invalid definition, unsupported step types, a cycle or dangling reference.
@@ -149,7 +151,8 @@ def run_pipeline(
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
         try:
-            status, reason = scheduler.run()
+            with stop_on_signals(ctx.cancellation):
+                status, reason = scheduler.run()
         except BaseException as exc:  # Ctrl-C (or an engine bug): the record must not stay Executing
             log.abort(execution_id, f"interrupted: {type(exc).__name__}")
             raise

@@ -14,8 +14,8 @@ from modelbuild.errors import UsageError, did_you_mean
 from modelbuild.local.locks import is_running
 from modelbuild.local.state import StateDir, open_state, resolve_state_dir
 
-EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED = (
-    "Executing", "Succeeded", "Failed", "Skipped", "Cached", "Reused",
+EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED, STOPPED = (
+    "Executing", "Succeeded", "Failed", "Skipped", "Cached", "Reused", "Stopped",
 )
 DONE_OK = (SUCCEEDED, CACHED, REUSED)  # a step in one of these states has usable properties
 NO_STATE_HINT = "Run from the directory you ran `modelbuild run --local` in, or pass --state-dir."

@@ -28,6 +28,7 @@ from modelbuild.definition.dsl import PipelineSpec, StepSpec
 from modelbuild.errors import ModelbuildError
 from modelbuild.local import cache, retry
 from modelbuild.local.expressions import Resolver
+from modelbuild.local.processes import Cancellation
 from modelbuild.local.records import (
     CACHED,
     DONE_OK,
@@ -35,6 +36,7 @@ from modelbuild.local.records import (
     FAILED,
     REUSED,
     SKIPPED,
+    STOPPED,
     SUCCEEDED,
     ExecutionLog,
     StepRecord,
@@ -81,6 +83,7 @@ class RunContext:
     source_execution: str | None = None
     included: frozenset[str] | None = None  # steps that take part (None: all)
     on_event: Callable[[StepEvent], None] = lambda event: None
+    cancellation: Cancellation = field(default_factory=Cancellation)  # set by SIGINT/SIGTERM: stop the run
 
 
 class _InlineExecutor(Executor):
@@ -114,7 +117,12 @@ class Scheduler:
         raise NotImplementedError
 
     def run(self) -> tuple[str, str | None]:
-        """Run every step; returns the execution's status (Succeeded or Failed) and failure reason."""
+        """Run every step; returns the execution's status (Succeeded, Failed or Stopped) and failure reason.
+
+        Once stopped (`ctx.cancellation`), nothing new starts and nothing is retried; the running jobs are
+        stopped by their process group (see `modelbuild.local.processes`) and end Stopped.
+        """
+        stopped = self.ctx.cancellation
         included = self.ctx.included or frozenset(self.ctx.spec.steps)
         sorter = _sorter(self.ctx.spec, included)
         ready: deque[str] = deque()
@@ -129,7 +137,7 @@ class Scheduler:
                         self._finish(settled, sorter)
                         ready.extend(sorter.get_ready())
                         continue
-                    if self.failure is not None:  # after a failure, nothing new starts
+                    if self.failure is not None or stopped.is_set():  # after a failure or a stop, nothing starts
                         continue
                     self._start(name)
                     running[pool.submit(self._execute, self.ctx.spec.steps[name])] = name
@@ -139,6 +147,8 @@ class Scheduler:
                 for future in finished:
                     running.pop(future)
                     self._finish(future.result(), sorter)
+        if stopped.is_set():
+            return STOPPED, stopped.reason
         return (FAILED, self.failure[1]) if self.failure else (SUCCEEDED, None)
 
     # -- one step, in the scheduling thread ------------------------------------------------------------
@@ -221,6 +231,8 @@ class Scheduler:
                 record.properties = {**result.properties, "Outcome": result.outcome}
         except StepFailed as exc:
             record.status, record.failure_reason = FAILED, exc.reason
+            if self.ctx.cancellation.is_set():  # killed by the stop, not failed by itself
+                record.status, record.failure_reason = STOPPED, self.ctx.cancellation.reason
         except ModelbuildError as exc:  # an expression or S3 URI that cannot be evaluated at run time
             record.status, record.failure_reason = FAILED, exc.message
         except Exception as exc:  # noqa: BLE001 - malformed arguments or an engine bug: fail the step, keep the run
@@ -256,14 +268,16 @@ class Scheduler:
                 log_path=self._log_path(step.name), store=self.ctx.store, registry=self.ctx.registry,
                 condition=self.resolver.condition, region=self.ctx.region,
             )
+            if self.ctx.cancellation.is_set():
+                raise StepFailed(self.ctx.cancellation.reason)
             try:
                 return module.run(ctx)
             except StepFailed as exc:
                 delay = retry.retry_delay(step.retry_policies, exc.exception_type, record.attempts - 1,
                                           time.time() - record.started)
-                if delay is None:
+                if delay is None or self.ctx.cancellation.is_set():  # an interrupted job is never retried
                     raise
-                time.sleep(delay)
+                self.ctx.cancellation.wait(delay)
 
     def _job_dir(self, name: str) -> Path:
         return self.ctx.jobs_dir / self.ctx.execution_id / _safe(name)
