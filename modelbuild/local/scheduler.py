@@ -42,6 +42,7 @@ from modelbuild.local.records import (
     StepRecord,
 )
 from modelbuild.local.steps import StepContext, StepFailed, module_for
+from modelbuild.local.store import PublishingRecorder, changed_outputs
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class Scheduler:
             return f"its arguments cannot be resolved ({exc})"
         if digest != source.arguments_digest:
             return "its resolved arguments differ (the definition, a parameter or an input's content changed)"
-        return None
+        return changed_outputs(self.ctx.store, source.outputs)
 
     def _arguments_digest(self, step: StepSpec) -> str:
         return cache.cache_key(step, self.key_resolver.resolve(step.arguments), self.ctx.store, self.ctx.registry)
@@ -254,6 +255,11 @@ class Scheduler:
         if found is None:
             return None
         execution_id, source = found
+        stale = changed_outputs(self.ctx.store, source.outputs)
+        if stale is not None:  # a cache verifies what it serves (DVC's run-cache): a damaged hit is a miss
+            log.warning("step %r runs instead of using the cached result of execution %s: %s", step.name,
+                        execution_id, stale)
+            return None
         return StepRecord(step.name, step.type, CACHED, record.started, time.time(), 0, None, source.log_path,
                           source.properties, record.cache_key, execution_id, record.arguments_digest, source.outputs)
 
@@ -261,17 +267,20 @@ class Scheduler:
         module = module_for(step.type)
         while True:
             record.attempts += 1
+            store = PublishingRecorder(self.ctx.store)
             ctx = StepContext(
                 spec=step, arguments=arguments, execution_id=self.ctx.execution_id,
                 job_name=job_name(self.ctx.execution_id, step.name),
                 job_dir=self._job_dir(step.name),
-                log_path=self._log_path(step.name), store=self.ctx.store, registry=self.ctx.registry,
+                log_path=self._log_path(step.name), store=store, registry=self.ctx.registry,
                 condition=self.resolver.condition, region=self.ctx.region,
             )
             if self.ctx.cancellation.is_set():
                 raise StepFailed(self.ctx.cancellation.reason)
             try:
-                return module.run(ctx)
+                result = module.run(ctx)
+                record.outputs = store.output_digests()
+                return result
             except StepFailed as exc:
                 delay = retry.retry_delay(step.retry_policies, exc.exception_type, record.attempts - 1,
                                           time.time() - record.started)

@@ -173,3 +173,40 @@ class ObjectStore:
             content = self.memo.sha256(path) if self.memo is not None else sha256_file(path)
             digest.update(f"{name}\0{content}\n".encode())
         return digest.hexdigest()
+
+
+class PublishingRecorder:
+    """An ObjectStore seen through one step: notes each URI the step publishes, so that its record keeps
+    the digest of every output and a later cache hit or reuse can check they are still what it wrote."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+        self.published: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def upload_dir(self, source: Path, uri: str) -> None:
+        """As `ObjectStore.upload_dir`, noted."""
+        self._store.upload_dir(source, uri)
+        self.published.append(uri)
+
+    def upload_file(self, source: Path, uri: str) -> None:
+        """As `ObjectStore.upload_file`, noted."""
+        self._store.upload_file(source, uri)
+        self.published.append(uri)
+
+    def output_digests(self) -> dict[str, str]:
+        """URI -> content digest of everything published (see `ObjectStore.digest`)."""
+        return {uri: self._store.digest(uri) for uri in dict.fromkeys(self.published)}
+
+
+def changed_outputs(store: ObjectStore, outputs: Mapping[str, str] | None) -> str | None:
+    """Why recorded outputs can no longer be served ("s3://... is missing"), or None when all are intact."""
+    if outputs is None:
+        return "its outputs were recorded without digests (by an older modelbuild)"
+    for uri, digest in outputs.items():
+        now = store.digest(uri)
+        if now != digest:
+            return f"its output {uri} is {'missing' if now == 'missing' else 'changed'}"
+    return None
