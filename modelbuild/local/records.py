@@ -92,8 +92,8 @@ class ExecutionLog:
     def finish(self, execution_id: str, status: str, failure_reason: str | None) -> None:
         """Record the end of an execution."""
         with self.state.transaction() as db:
-            db.execute("UPDATE executions SET status=?, ended=?, failure_reason=? WHERE id=?",
-                       (status, time.time(), failure_reason, execution_id))
+            db.execute("UPDATE executions SET status=?, ended=?, failure_reason=? WHERE id=? AND status=?",
+                       (status, time.time(), failure_reason, execution_id, EXECUTING))  # never over another end
 
     def save_step(self, execution_id: str, step: StepRecord) -> None:
         """Insert or replace a step row."""

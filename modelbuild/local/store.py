@@ -9,17 +9,18 @@ and content digests are remembered while a file is unchanged (see `modelbuild.lo
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shutil
-import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from modelbuild.errors import DefinitionError
+from modelbuild.errors import DefinitionError, StateError
 from modelbuild.local.digests import sha256_file
 from modelbuild.local.placement import place
 
@@ -28,6 +29,30 @@ _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 class StorePathError(DefinitionError):
     """Raised when an S3 URI is malformed or its key would escape the local store."""
+
+
+class StoreWriteError(StateError):
+    """Raised when an object cannot be written to the local store (disk full, read-only); nothing of it
+    is left behind, half-written or staged."""
+
+
+@contextmanager
+def _writing(uri: str, target: Path, *leftovers: Path) -> Iterator[None]:
+    """Turn an OSError while publishing `uri` into a StoreWriteError, removing `leftovers` first."""
+    try:
+        yield
+    except OSError as exc:
+        for leftover in leftovers:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise StoreWriteError(
+            f"cannot write {uri} to the local store ({target}): {exc.strerror or exc}",
+            hint=f"Free space on the disk holding {target.parent} (df -h), then resume the execution." if full
+            else f"Make {target.parent} writable, then resume the execution.",
+        ) from exc
 
 
 class ObjectStore:
@@ -71,11 +96,12 @@ class ObjectStore:
         target = self.path(uri)
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, target)
+        temp = target.parent / f".{target.name}.{uuid.uuid4().hex}"
+        with _writing(uri, target, temp):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "xb") as stream:
+                stream.write(data)
+            os.replace(temp, target)
 
     def put_all(self, objects: Mapping[str, bytes]) -> None:
         """Write every URI -> bytes of `objects`."""
@@ -137,31 +163,32 @@ class ObjectStore:
     def upload_dir(self, source: Path, uri: str) -> None:
         """Publish every file below `source` at prefix `uri`: staged first, then renamed into place."""
         target = self.path(uri)
-        target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".staging-{uuid.uuid4().hex}"
-        shutil.copytree(source, staging)
-        if not target.exists():
-            try:
-                os.rename(staging, target)
-                return
-            except OSError:  # another writer created it meanwhile: merge file by file below
-                pass
-        for folder, _, names in os.walk(staging):
-            for name in names:
-                staged = Path(folder, name)
-                final = target / staged.relative_to(staging)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-        shutil.rmtree(staging, ignore_errors=True)
+        with _writing(uri, target, staging):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(source, staging)
+            if not target.exists():
+                try:
+                    os.rename(staging, target)
+                    return
+                except OSError:  # another writer created it meanwhile: merge file by file below
+                    pass
+            for folder, _, names in os.walk(staging):
+                for name in names:
+                    staged = Path(folder, name)
+                    final = target / staged.relative_to(staging)
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, final)
+            shutil.rmtree(staging, ignore_errors=True)
 
     def upload_file(self, source: Path, uri: str) -> None:
         """Publish one file at `uri` atomically."""
         target = self.path(uri)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        os.close(fd)
-        shutil.copyfile(source, temp)
-        os.replace(temp, target)
+        temp = target.parent / f".{target.name}.{uuid.uuid4().hex}"
+        with _writing(uri, target, temp):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, temp)
+            os.replace(temp, target)
 
     def digest(self, uri: str) -> str:
         """A SHA-256 over the names and content digests of the objects below `uri` ("missing" when none)."""
