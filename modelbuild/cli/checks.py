@@ -57,8 +57,10 @@ def load_definition(module_name: str | None, kwargs_text: str | None, definition
     if definition_file is not None:
         try:
             return json.loads(Path(definition_file).read_text(encoding="utf-8")), Path(definition_file).stem, None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise DefinitionError(f"cannot read definition {str(definition_file)!r}: {exc}") from exc
+        except RecursionError as exc:
+            raise DefinitionError(f"definition {str(definition_file)!r} is nested too deeply to read") from exc
     kwargs = parse_kwargs(kwargs_text)
     if role_arn:
         from modelbuild.definition.build import build_definition

@@ -125,7 +125,7 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
             pipeline_name = pipeline.name
         except ModelbuildError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # SystemExit: a sys.exit() in it must not pass as success
             raise DefinitionError(
                 f"{module.name}.{FACTORY_NAME}() failed: {type(exc).__name__}: {one_line(exc)}",
                 hint="Run with --debug for the traceback.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import graphlib
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 from modelbuild.errors import BadParameterValueError, DefinitionError, did_you_mean
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
+MAX_PARAMETER_VALUE = 1024  # the pipeline API's Parameter.Value (String1024)
 CONDITION_COMPARISONS = (
     "Equals",
     "GreaterThan",
@@ -151,6 +153,9 @@ def parse_definition(definition: Mapping[str, Any] | str) -> PipelineSpec:
             definition = json.loads(definition)
         except ValueError as exc:
             raise DefinitionError(f"the definition is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise DefinitionError("the definition is nested too deeply to read",
+                                  hint="Is this a pipeline definition? SageMaker's are a few levels deep.") from exc
     if not isinstance(definition, Mapping) or not isinstance(definition.get("Steps"), list):
         raise DefinitionError("the definition has no 'Steps' list", hint="Is this a pipeline definition?")
     parameters = _parse_parameters(definition.get("Parameters") or [])
@@ -290,6 +295,8 @@ def _convert(parameter: Parameter, value: Any) -> Any:
             converted: Any = int(text)
         elif parameter.type == "Float":
             converted = float(text)
+            if not math.isfinite(converted):  # JSON and SageMaker have no inf or nan
+                raise ValueError(text)
         elif parameter.type == "Boolean":
             if text.lower() not in ("true", "false"):
                 raise ValueError(text)
@@ -297,10 +304,15 @@ def _convert(parameter: Parameter, value: Any) -> Any:
         else:
             converted = value if isinstance(value, str) else text
     except ValueError as exc:
+        kind = "a finite Float" if parameter.type == "Float" else f"of type {parameter.type}"
         raise BadParameterValueError(
-            f"parameter {parameter.name!r} is of type {parameter.type}; {text!r} is not",
+            f"parameter {parameter.name!r} is {kind}; {text!r} is not",
             hint=f"For example --parameter {parameter.name}={_example(parameter)}",
         ) from exc
+    if isinstance(converted, str) and len(converted) > MAX_PARAMETER_VALUE:
+        raise BadParameterValueError(
+            f"parameter {parameter.name!r} is {len(converted)} characters long; SageMaker takes at most "
+            f"{MAX_PARAMETER_VALUE}", hint="Pass a shorter value, e.g. an S3 URI of a file holding it.")
     if parameter.enum_values and converted not in parameter.enum_values:
         raise BadParameterValueError(
             f"parameter {parameter.name!r} must be one of {', '.join(parameter.enum_values)}; got {text!r}",

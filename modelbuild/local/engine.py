@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
-from modelbuild.errors import UsageError
+from modelbuild.errors import BadParameterValueError, DefinitionError, UsageError
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.plan import Plan, plan_run
@@ -82,6 +82,10 @@ def load_source(definition: str | os.PathLike[str] | Mapping[str, Any] | None = 
             text = Path(definition).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read definition file {definition}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise DefinitionError(f"definition file {definition} is not UTF-8 text (byte {exc.start}: "
+                                  f"{exc.object[exc.start:exc.start + 1]!r})",
+                                  hint="Pipeline definitions are JSON in UTF-8; save it as UTF-8.") from exc
         return PipelineSource(text, pipeline_name or Path(definition).stem)
     return PipelineSource(definition, pipeline_name or "LocalPipeline")
 
@@ -186,7 +190,24 @@ def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: 
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")
     plan = plan_run(spec, log, source.pipeline_name, resume, steps)
-    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters)
+    values = resolve_parameters(spec, plan.source_parameters if resume else parameters)
+    if parameters:
+        _check_overrides(spec, values, parameters)
+    return spec, plan, values
+
+
+def _check_overrides(spec: PipelineSpec, values: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Overridden values must fit the job API fields they fill (an instance count of 0 fails on SageMaker
+    before any job starts; here too, and not after the steps before it ran). Only problems the
+    overrides bring are reported: the definition's own are `validate`'s business."""
+    from modelbuild.definition.validate import validate_definition
+
+    before = {str(problem) for problem in validate_definition(spec.definition)}
+    new = [str(p) for p in validate_definition(spec.definition, parameter_values=values) if str(p) not in before]
+    if new:
+        names = ", ".join(f"{name}={str(overrides[name])!r}" for name in overrides)
+        raise BadParameterValueError(f"--parameter {names} does not fit where it is used: {'; '.join(new)}",
+                                     hint="SageMaker would refuse the execution; choose a value in range.")
 
 
 def _definition_parallelism(spec: PipelineSpec) -> int | None:
