@@ -8,6 +8,7 @@ Docker, on Linux and macOS alike.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -42,8 +43,17 @@ class Job:
         self.log_path = log_path
 
     def local(self, container_path: str) -> Path:
-        """The job-directory path standing for a container path."""
-        return Path(self.map_text(container_path))
+        """The job-directory path standing for a container path, which must lie under /opt/ml.
+
+        Raises:
+            StepFailed: the path, normalised ('..' resolved), is not below /opt/ml: the engine would read or
+                write outside the job's directory (SageMaker refuses such a LocalPath too).
+        """
+        normal = posixpath.normpath(str(container_path)) if container_path else ""
+        if not (normal == CONTAINER_ROOT or normal.startswith(CONTAINER_ROOT + "/")) or normal.startswith("//"):
+            raise StepFailed(f"the container path {container_path!r} is not under {CONTAINER_ROOT}: the local engine "
+                             f"keeps every job inside its directory (use e.g. {CONTAINER_ROOT}/processing/input/data)")
+        return self.dir / normal.lstrip("/")
 
     def map_text(self, text: str) -> str:
         """`text` with every /opt/ml path replaced by its job-directory path."""
@@ -102,6 +112,9 @@ class Job:
     def collect(self, store: Any, container_path: str, uri: str) -> None:
         """Upload what the job wrote at `container_path` to `uri` (an empty output uploads nothing)."""
         local = self.local(container_path)
+        if local.exists() and not local.resolve().is_relative_to(self.dir.resolve()):
+            raise StepFailed(f"the output {container_path} is a link to {local.resolve()}, outside the job's "
+                             "directory; the local engine does not publish what lies outside a job")
         if local.is_dir() and any(local.iterdir()):
             store.upload_dir(local, uri)
         elif local.is_file():

@@ -135,6 +135,7 @@ class ObjectStore:
             for name in sorted(names):
                 if not name.startswith("."):
                     full = Path(folder, name)
+                    _inside(full, self.root, f"the store object {full}")
                     found.append((full.relative_to(path).as_posix(), full))
         return found
 
@@ -163,6 +164,9 @@ class ObjectStore:
     def upload_dir(self, source: Path, uri: str) -> None:
         """Publish every file below `source` at prefix `uri`: staged first, then renamed into place."""
         target = self.path(uri)
+        for folder, _, names in os.walk(source):  # a job's link out of its directory is not followed
+            for name in names:
+                _inside(Path(folder, name), source, f"the job output {Path(folder, name)}")
         staging = target.parent / f".staging-{uuid.uuid4().hex}"
         with _writing(uri, target, staging):
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -200,6 +204,14 @@ class ObjectStore:
             content = self.memo.sha256(path) if self.memo is not None else sha256_file(path)
             digest.update(f"{name}\0{content}\n".encode())
         return digest.hexdigest()
+
+
+def _inside(path: Path, root: Path, what: str) -> None:
+    """Refuse a path that is (or goes through) a symbolic link resolving outside `root`."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise StorePathError(f"{what} links to {resolved}, outside {root}; the local engine does not follow links "
+                             "out of a job's directory or the store", hint="Copy the file in instead of linking it.")
 
 
 class PublishingRecorder:
