@@ -164,8 +164,8 @@ def test_a_failing_step_listing_is_said_once_and_the_execution_is_followed_to_it
     """ListPipelineExecutionSteps failing (a 500 after botocore's retries) is progress lost, not a failure."""
     stub = Stubber(clients.sagemaker)
     for status in ("Executing", "Executing", "Succeeded"):
-        stub.add_response("describe_pipeline_execution", {"PipelineExecutionStatus": status, "PipelineExecutionArn": ARN},
-                          {"PipelineExecutionArn": ARN})
+        described = {"PipelineExecutionStatus": status, "PipelineExecutionArn": ARN}
+        stub.add_response("describe_pipeline_execution", described, {"PipelineExecutionArn": ARN})
         stub.add_client_error("list_pipeline_execution_steps", "InternalFailure", "boom", http_status_code=500)
     with stub:
         events, _ = collect(clients)
