@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,7 +79,7 @@ def list_executions(pipeline_name: str | None, limit: int, state_dir: Path | Non
     table = render.table("Execution", "Pipeline", "Status", "Started", "Duration", "Failure reason")
     for record in records:
         table.add_row(record.id, record.pipeline_name, render.styled(record.status), _clock(record.started, True),
-                      _duration(record.started, record.ended), record.failure_reason or "")
+                      _duration(record.started, record.ended), _short(record.failure_reason or ""))
     render.console().print(table)
 
 
@@ -127,16 +128,20 @@ class _LiveRenderer(render.LiveEventRenderer, _Renderer):
 
     def __init__(self) -> None:
         self.rows: dict[str, Any] = {}
+        self._rows_lock = threading.Lock()  # rich's refresh thread reads the rows while events add them
         super().__init__()
 
     def on_event(self, event: Any) -> None:
         if event.step is not None:
-            self.rows[event.step] = event
+            with self._rows_lock:
+                self.rows[event.step] = event
             self.live.refresh()
 
     def __rich__(self) -> Any:
         table = render.table("Step", "Type", "Status", "Since")
-        for name, event in self.rows.items():
+        with self._rows_lock:
+            rows = list(self.rows.items())
+        for name, event in rows:
             table.add_row(name, event.step_type, render.styled(event.status), _clock(event.time))
         return table
 
@@ -169,6 +174,12 @@ def _steps_table(steps: Sequence[Any], with_logs: bool = False) -> Any:
 
 
 
+
+
+def _short(reason: str, limit: int = 160) -> str:
+    """A failure reason cut to one table cell (a 10 KB reason must not flood the list; `show` has it all)."""
+    line = " ".join(reason.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def _clock(timestamp: float | None, with_date: bool = False) -> str:

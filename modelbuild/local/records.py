@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -80,12 +81,14 @@ class ExecutionLog:
 
     def start(self, execution_id: str, pipeline_name: str, parameters: Mapping[str, Any], definition: str,
               source_execution: str | None = None) -> None:
-        """Record a new execution as Executing, owned by this process."""
+        """Record a new execution as Executing, owned by this process (its definition text stored once)."""
+        digest = hashlib.sha256(definition.encode()).hexdigest()
         with self.state.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO definitions (sha256, text) VALUES (?, ?)", (digest, definition))
             db.execute(
-                "INSERT INTO executions (id, pipeline_name, status, parameters, definition, started, pid, host,"
-                " source_execution) VALUES (?,?,?,?,?,?,?,?,?)",
-                (execution_id, pipeline_name, EXECUTING, json.dumps(dict(parameters)), definition, time.time(),
+                "INSERT INTO executions (id, pipeline_name, status, parameters, definition, definition_sha256,"
+                " started, pid, host, source_execution) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (execution_id, pipeline_name, EXECUTING, json.dumps(dict(parameters)), "", digest, time.time(),
                  os.getpid(), socket.gethostname(), source_execution),
             )
 
@@ -157,6 +160,9 @@ class ExecutionLog:
                 hint=did_you_mean(execution_id, known) or "List them with `modelbuild executions list`.",
             )
         record = _execution(rows[0])
+        if rows[0]["definition_sha256"]:
+            found = self.state.query("SELECT text FROM definitions WHERE sha256=?", (rows[0]["definition_sha256"],))
+            record.definition = found[0]["text"] if found else ""
         record.steps = [_step(row) for row in self.state.query(
             "SELECT * FROM steps WHERE execution_id=? ORDER BY started, rowid", (execution_id,))]
         return record

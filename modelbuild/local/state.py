@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS file_digests (
 _MIGRATIONS = {
     # 2: what a step ran with (to reuse it only for the same arguments) and the digests of what it wrote
     2: ["ALTER TABLE steps ADD COLUMN arguments_digest TEXT", "ALTER TABLE steps ADD COLUMN outputs TEXT"],
+    # 3: each definition text once, however many executions ran it (a 50 MB definition grew the DB per run)
+    3: ["CREATE TABLE definitions (sha256 TEXT PRIMARY KEY, text TEXT NOT NULL)",
+        "ALTER TABLE executions ADD COLUMN definition_sha256 TEXT"],
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 

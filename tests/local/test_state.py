@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import pathlib
 import shutil
 import sqlite3
@@ -139,3 +140,16 @@ def test_a_full_disk_publishes_nothing_leaves_no_staging_and_records_the_cause(w
     assert "No space left on device" in record.failure_reason and "s3://bucket/runs/" in record.failure_reason
     assert not workspace.store.exists(f"s3://bucket/runs/{record.id}/Write")
     assert not [path for path in workspace.store.root.rglob("*") if path.name.startswith(".staging-")]
+
+
+def test_a_definition_is_stored_once_however_many_executions_run_it(workspace):
+    pipeline = definition(processing("Write", "write"))
+    first, second = workspace.run(pipeline), workspace.run(pipeline)
+
+    state = workspace.state()
+    [[stored]] = state.query("SELECT COUNT(*) FROM definitions")
+    state.close()
+
+    assert stored == 1
+    assert get_execution(first.id, workspace.root).definition == get_execution(second.id, workspace.root).definition
+    assert json.loads(get_execution(second.id, workspace.root).definition) == pipeline
