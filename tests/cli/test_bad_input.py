@@ -53,6 +53,10 @@ CATALOGUE = [
     ("--tags unparsable, its own example", "run --target sagemaker --tags '[{{'", ExitCode.USAGE,
      '"Key": "team"'),
     ("get-definition -f a directory", "get-definition -f {tmp}", ExitCode.USAGE, "is a directory"),
+    ("project name too long", "new " + "p" * 150 + " --no-input -o {tmp}/new", ExitCode.USAGE,
+     "is 150 characters long; at most 100"),
+    ("pipeline name too long", "new churn --no-input --pipeline-name " + "p" * 70 + " -o {tmp}/new", ExitCode.USAGE,
+     "is 70 characters long; at most 63"),
     # -- definitions and modules (items 4 and 7) --
     ("non-UTF-8 --definition", "run --local --definition {tmp}/latin1.json --state-dir {tmp}/state",
      ExitCode.DEFINITION_INVALID, "is not UTF-8 text"),
