@@ -53,6 +53,8 @@ CATALOGUE = [
     ("--tags unparsable, its own example", "run --target sagemaker --tags '[{{'", ExitCode.USAGE,
      '"Key": "team"'),
     ("get-definition -f a directory", "get-definition -f {tmp}", ExitCode.USAGE, "is a directory"),
+    ("unreachable --template git URL", "new churn --no-input --template https://127.0.0.1:9/t.git -o {tmp}/new",
+     ExitCode.FAILURE, "Cannot fetch template 'https://127.0.0.1:9/t.git': git clone exited"),
     ("project name too long", "new " + "p" * 150 + " --no-input -o {tmp}/new", ExitCode.USAGE,
      "is 150 characters long; at most 100"),
     ("pipeline name too long", "new churn --no-input --pipeline-name " + "p" * 70 + " -o {tmp}/new", ExitCode.USAGE,
