@@ -4,6 +4,9 @@
   only, and stopping a job stops everything it started (`killpg`), as stopping a container would.
 - On Linux a job also gets a parent-death signal (`prctl(PR_SET_PDEATHSIG, SIGKILL)`, set in the child
   before it runs the job): when modelbuild itself is killed, even by SIGKILL, the kernel kills the job.
+  That reaches the job's first process only; what it started is reached by the watchdog: a small
+  process of its own session that learns each job's process group over a pipe and, when the pipe
+  closes because modelbuild died (however it died), kills the groups still registered.
 - `stop_on_signals()` turns SIGINT and SIGTERM, for the length of a run, into a `Cancellation`: the
   scheduler starts nothing new and retries nothing, and the running jobs' groups get SIGTERM, then
   SIGKILL after `GRACE_SECONDS` (a second signal kills them at once). tox 4 stops its environments so.
@@ -25,6 +28,19 @@ GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL, as a short `docker stop -t`
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
+# The watchdog: reads "+PGID" / "-PGID" lines; at end of input (modelbuild is gone), kills what is left.
+_WATCHDOG = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+_watchdog: subprocess.Popen | None = None
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.RLock()  # re-entrant: the signal handler may interrupt its holder
 
@@ -70,13 +86,31 @@ def run(command: Sequence[str], timeout: float | None = None, **popen: Any) -> i
                                preexec_fn=(lambda: _die_with(parent)) if _LIBC is not None else None, **popen)
     with _running_lock:
         _running.add(process)
+        _tell_watchdog(f"+{process.pid}")
     try:
         return process.wait(timeout)
     finally:
-        with _running_lock:
-            _running.discard(process)
         _signal_group(process.pid, signal.SIGKILL)
         process.wait()
+        with _running_lock:
+            _running.discard(process)
+            _tell_watchdog(f"-{process.pid}")
+
+
+def _tell_watchdog(line: str) -> None:
+    """Send one line to the watchdog, started on first use (call with `_running_lock` held)."""
+    global _watchdog
+    if _watchdog is None or _watchdog.poll() is not None:
+        _watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True, text=True)  # not stopped by the terminal's Ctrl-C
+        for process in _running:  # a restarted watchdog learns the groups running now
+            _watchdog.stdin.write(f"+{process.pid}\n")
+    try:
+        _watchdog.stdin.write(line + "\n")
+        _watchdog.stdin.flush()
+    except OSError:  # it died: the next line starts another
+        pass
 
 
 def _die_with(parent: int) -> None:

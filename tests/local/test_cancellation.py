@@ -138,12 +138,13 @@ class TestStopping:
     def test_sigkill_of_modelbuild_leaves_no_job_running_and_resume_completes_it(self, workspace, slow_pipeline):
         definition_file, hold, pids = slow_pipeline
         run = start(workspace, definition_file)
-        job, _ = job_pids(pids)
+        job, child = job_pids(pids)
 
         run.kill()
         run.communicate(timeout=60)
 
         assert gone(job), "the job outlived modelbuild"
+        assert gone(child), "a process the job started outlived modelbuild"
         [record] = list_executions(workspace.root)  # the dead run's lock is free: marked Failed
         assert (record.status, record.failure_reason.startswith("interrupted")) == (FAILED, True)
         hold.unlink()
