@@ -47,7 +47,8 @@ class Job:
 
         Raises:
             StepFailed: the path, normalised ('..' resolved), is not below /opt/ml: the engine would read or
-                write outside the job's directory (SageMaker refuses such a LocalPath too).
+                write outside the job's directory (SageMaker's API reference has processing LocalPaths begin
+                with /opt/ml/processing/).
         """
         normal = posixpath.normpath(str(container_path)) if container_path else ""
         if not (normal == CONTAINER_ROOT or normal.startswith(CONTAINER_ROOT + "/")) or normal.startswith("//"):

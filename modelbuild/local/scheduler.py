@@ -46,6 +46,7 @@ from modelbuild.local.store import PublishingRecorder, changed_outputs
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class StepEvent:
     """A change of state of the execution (step None) or of one of its steps, for live rendering."""
