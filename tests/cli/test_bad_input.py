@@ -45,7 +45,7 @@ CATALOGUE = [
     ("--kwargs region not a string", """get-definition --kwargs '{{"region": 5}}'""", ExitCode.USAGE,
      "region should be a string"),
     ("--kwargs unknown region", """get-definition --kwargs '{{"region": "nowhere-1"}}'""", ExitCode.USAGE,
-     "'nowhere-1' is not a region where SageMaker runs"),
+     "'nowhere-1' is not an AWS region name"),
     ("--steps with no names", RUN + " --steps ,,,", ExitCode.USAGE, "names no step"),
     ("--local with --target sagemaker", RUN + " --target sagemaker", ExitCode.USAGE, "contradict"),
     ("--tags not a list", "run --target sagemaker --tags '{{\"Key\": 1}}'", ExitCode.USAGE,
