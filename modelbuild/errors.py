@@ -22,7 +22,9 @@ class ExitCode(IntEnum):
     EXECUTION_STOPPED = 5
     AWS_UNREACHABLE = 6
     TIMED_OUT = 7
-    INTERRUPTED = 130
+    LOCAL_STATE = 8  # the local state directory or its database cannot be used (read-only, corrupt, full)
+    INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+    TERMINATED = 143  # 128 + SIGTERM: `kill`, CI timeouts, `docker stop`
 
 
 class ModelbuildError(Exception):
@@ -77,6 +79,14 @@ class ExecutionStoppedError(ModelbuildError):
     exit_code = ExitCode.EXECUTION_STOPPED
 
 
+class ExecutionInterruptedError(ModelbuildError):
+    """Raised when SIGINT (Ctrl-C) or SIGTERM stopped a local execution; exits 130 or 143, as a shell reports."""
+
+    def __init__(self, message: str, hint: str | None = None, *, terminated: bool = False) -> None:
+        super().__init__(message, hint)
+        self.exit_code = ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
+
+
 class ExecutionTimeoutError(ModelbuildError):
     """Raised when waiting for an execution took longer than the user's --timeout."""
 
@@ -87,6 +97,13 @@ class AwsError(ModelbuildError):
     """Raised when AWS cannot be reached or refuses a call (credentials, region, access, validation)."""
 
     exit_code = ExitCode.AWS_UNREACHABLE
+
+
+class StateError(ModelbuildError):
+    """Raised when the local state directory or its SQLite database cannot be used: not a directory,
+    read-only, corrupt, locked too long, from a newer modelbuild, or the disk is full."""
+
+    exit_code = ExitCode.LOCAL_STATE
 
 
 class ScaffoldError(ModelbuildError):

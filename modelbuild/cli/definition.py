@@ -15,7 +15,9 @@ from modelbuild.cli.options import (
     REBUILD_OPTION,
     definition_cache_dir,
     parse_kwargs,
+    parse_state_dir,
 )
+from modelbuild.errors import UsageError
 
 
 def emit_definition(module_name: str | None, kwargs_text: str | None, file_name: str | None, pretty: bool,
@@ -31,6 +33,9 @@ def emit_definition(module_name: str | None, kwargs_text: str | None, file_name:
     """
     from modelbuild._utils import write_text_atomic
 
+    if file_name and Path(file_name).is_dir():  # checked before the build, not after it
+        raise UsageError(f"-f/--file {file_name} is a directory",
+                         hint=f"Name a file: -f {Path(file_name) / 'pipeline.json'}")
     kwargs = parse_kwargs(kwargs_text)
     if reuse:
         from modelbuild.definition.build_cache import build_or_reuse
@@ -46,7 +51,11 @@ def emit_definition(module_name: str | None, kwargs_text: str | None, file_name:
         stage_uploads(built.uploads, state_dir)
     text = json.dumps(built.definition, indent=2) if pretty else built.text
     if file_name:
-        write_text_atomic(file_name, text + "\n")
+        try:
+            write_text_atomic(file_name, text + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write {file_name}: {exc.strerror or exc}",
+                             hint="Choose a file in a directory you can write.") from exc
     else:
         typer.echo(text)
 
@@ -63,7 +72,7 @@ def get_definition(
         "as an upsert copies them to S3, so `run --local --definition FILE` finds them.",
     ),
     state_dir: Path = typer.Option(
-        None, "--state-dir", envvar="MODELBUILD_HOME",
+        None, "--state-dir", envvar="MODELBUILD_HOME", parser=parse_state_dir,
         help="The local state directory: the store, and the last build kept for reuse (default ./.modelbuild).",
     ),
     rebuild: bool = REBUILD_OPTION,

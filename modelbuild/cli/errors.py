@@ -44,8 +44,35 @@ def render_error(exc: BaseException, debug: bool) -> None:
         console.print(f"[bold red]Error:[/] {escape(exc.message)}", markup=True)
         if exc.hint:
             console.print(f"[bold]Hint:[/] {escape(exc.hint)}")
+    elif isinstance(exc, Terminated):
+        console.print("[bold red]Terminated.[/]")
     elif isinstance(exc, KeyboardInterrupt):
         console.print("[bold red]Interrupted.[/]")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI timeout, `docker stop`, `kill`) outside a run, handled as Ctrl-C is: whatever was being
+    done is abandoned the way Ctrl-C abandons it, and the command says so and exits 143 instead of vanishing."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def terminating_as_interrupt() -> Iterator[None]:
+    """For the block (in the main thread), SIGTERM raises `Terminated`. A local run installs its own handlers."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved)
 
 
 class _StderrNotices(logging.Handler):
@@ -87,14 +114,15 @@ class RendersErrors:
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            with showing_notices():
+            with showing_notices(), terminating_as_interrupt():
                 return super().invoke(ctx)  # type: ignore[misc]
         except ModelbuildError as exc:
             render_error(exc, debug_enabled(ctx))
             raise typer.Exit(int(exc.exit_code)) from exc
         except KeyboardInterrupt as exc:
             render_error(exc, debug_enabled(ctx))
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from exc
+            code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
+            raise typer.Exit(int(code)) from exc
 
 
 class ModelbuildGroup(RendersErrors, typer.core.TyperGroup):

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from modelbuild.cli.app import app
-from modelbuild.cli.options import TARGET_ENV, Target, resolve_target
+from modelbuild.cli.options import TARGET_ENV, Target, parse_state_dir, resolve_target
 
 executions_app = typer.Typer(
     help="List, show and stop pipeline executions (local or on SageMaker).", no_args_is_help=True
@@ -23,7 +23,8 @@ TARGET_OPTION = typer.Option(
 )
 LOCAL_OPTION = typer.Option(False, "--local", help="Short for --target local.")
 STATE_DIR_OPTION = typer.Option(
-    None, "--state-dir", envvar="MODELBUILD_HOME", help="Local target: the state directory (default ./.modelbuild)."
+    None, "--state-dir", envvar="MODELBUILD_HOME", parser=parse_state_dir,
+    help="Local target: the state directory (default ./.modelbuild)."
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import typer
 
 from modelbuild.cli import render
-from modelbuild.errors import ExecutionFailedError
+from modelbuild.errors import ExecutionFailedError, ExecutionInterruptedError
 
 
 def run_local(options: Any) -> None:
@@ -38,6 +39,10 @@ def run_local(options: Any) -> None:
             lambda_code=options.lambda_code,
         )
     renderer.summary(record, source)
+    if record.status == "Stopped":
+        raise ExecutionInterruptedError(f"execution {record.id} {record.failure_reason}; steps that had not ended "
+                                        "are Stopped", hint=f"Resume with: {resume_command(options, record.id)}",
+                                        terminated="SIGTERM" in (record.failure_reason or ""))
     if record.status != "Succeeded":
         failed = next((s for s in record.steps if s.status == "Failed"), None)
         if failed and failed.type == "Fail":
@@ -100,7 +105,7 @@ def list_executions(pipeline_name: str | None, limit: int, state_dir: Path | Non
     table = render.table("Execution", "Pipeline", "Status", "Started", "Duration", "Failure reason")
     for record in records:
         table.add_row(record.id, record.pipeline_name, render.styled(record.status), _clock(record.started, True),
-                      _duration(record.started, record.ended), record.failure_reason or "")
+                      _duration(record.started, record.ended), _short(record.failure_reason or ""))
     render.console().print(table)
 
 
@@ -160,18 +165,22 @@ class _LiveRenderer(render.LiveEventRenderer, _Renderer):
 
     def __init__(self) -> None:
         self.rows: dict[str, Any] = {}
+        self._rows_lock = threading.Lock()  # rich's refresh thread reads the rows while events add them
         super().__init__()
 
     def on_event(self, event: Any) -> None:
         if event.step is not None:
             if event.status == "Executing" and event.reason:  # a running step's message (a callback token)
                 self.live.console.print(f"{event.step}: {event.reason}", markup=False, soft_wrap=True)
-            self.rows[event.step] = event
+            with self._rows_lock:
+                self.rows[event.step] = event
             self.live.refresh()
 
     def __rich__(self) -> Any:
         table = render.table("Step", "Type", "Status", "Since")
-        for name, event in self.rows.items():
+        with self._rows_lock:
+            rows = list(self.rows.items())
+        for name, event in rows:
             table.add_row(name, event.step_type, render.styled(event.status), _clock(event.time))
         return table
 
@@ -211,6 +220,12 @@ def _tuning_table(step_name: str, summaries: Sequence[dict]) -> Any:
         table.add_row(summary["TrainingJobName"], render.styled(summary["TrainingJobStatus"]),
                       "" if value is None else f"{value:g}", summary.get("FailureReason") or tuned)
     return table
+
+
+def _short(reason: str, limit: int = 160) -> str:
+    """A failure reason cut to one table cell (a 10 KB reason must not flood the list; `show` has it all)."""
+    line = " ".join(reason.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def _clock(timestamp: float | None, with_date: bool = False) -> str:

@@ -9,13 +9,15 @@ from pathlib import Path
 import typer
 
 from modelbuild.cli.app import app
+from modelbuild.cli.options import parse_state_dir
 
 models_app = typer.Typer(help="List, show, approve and reject locally registered model versions.",
                          no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
 STATE_DIR_OPTION = typer.Option(
-    None, "--state-dir", envvar="MODELBUILD_HOME", help="The state directory (default ./.modelbuild)."
+    None, "--state-dir", envvar="MODELBUILD_HOME", parser=parse_state_dir,
+    help="The state directory (default ./.modelbuild)."
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
 PACKAGE_ARGUMENT = typer.Argument(..., metavar="GROUP/VERSION", help="e.g. AbalonePackageGroup/1")

@@ -21,6 +21,8 @@ from modelbuild.cli.options import (
     Target,
     parse_kwargs,
     parse_parameters,
+    parse_state_dir,
+    parse_steps,
     parse_tags,
     resolve_target,
 )
@@ -72,7 +74,7 @@ def run(
     ),
     json_output: bool = typer.Option(False, "--json", help="Emit JSON lines of events instead of a live view."),
     state_dir: Path = typer.Option(
-        None, "--state-dir", envvar="MODELBUILD_HOME",
+        None, "--state-dir", envvar="MODELBUILD_HOME", parser=parse_state_dir,
         help="Local target: where executions, models and the S3 store live (default ./.modelbuild).",
     ),
     max_parallel: int = typer.Option(
@@ -137,7 +139,7 @@ def run(
         state_dir=state_dir,
         max_parallel=max_parallel,
         resume=resume,
-        steps=tuple(name.strip() for name in (steps or "").split(",") if name.strip()),
+        steps=parse_steps(steps),
         cache_by_default=cache,
         rebuild=rebuild,
         stubs=parse_parameters(stub, "--stub", "SparkPrep=emr-stub.json"),

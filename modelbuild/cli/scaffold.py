@@ -92,6 +92,21 @@ def echo_result(result) -> None:
         )
 
 
+def _agreed_to_hooks(project_dir: Path, template: str | None, json_output: bool) -> bool:
+    """Show a non-bundled template's source and ask whether to run its hooks (only a person can answer)."""
+    from modelbuild.cli.sagemaker_target import interactive
+    from modelbuild.scaffold.sources import BUNDLED
+    from modelbuild.scaffold.update import update_template
+
+    if json_output or not interactive():  # the core refuses then, naming the template and --trust-template
+        return False
+    source = update_template(project_dir, template)
+    if source == BUNDLED:
+        return False
+    typer.echo(f"The update renders the template {source}; its hooks are programs that run as you.", err=True)
+    return typer.confirm("Run them?", default=False, err=True)
+
+
 @app.command("update")
 def update(
     project_dir: Path = typer.Option(Path("."), "--project-dir", "-C", help="The project (default: here)."),
@@ -106,16 +121,21 @@ def update(
     json_output: bool = typer.Option(
         False, "--json", help="Print the changes (or what --apply did) as JSON."
     ),
+    trust_template: bool = typer.Option(
+        False, "--trust-template", help="Run the hooks of a template other than the bundled one without asking."
+    ),
 ) -> None:
     """Show how the installed modelbuild's template would change this project's files; --apply writes them.
 
     Run it in the project's own environment after upgrading modelbuild there. Your pipeline module
     (pipelines/<pipeline_name>/) and tests/ are never touched; files you changed
-    since generation are listed and left alone unless --force.
+    since generation are listed and left alone unless --force. A template other than the bundled one
+    runs its hooks as you: it is shown and you are asked first (or pass --trust-template).
     """
     from modelbuild.scaffold.update import apply_update, plan_update
 
-    plan = plan_update(project_dir, template, checkout)
+    trust_template = trust_template or _agreed_to_hooks(project_dir, template, json_output)
+    plan = plan_update(project_dir, template, checkout, trust_template)
     outcome = apply_update(plan, force) if apply else plan
     if json_output:
         typer.echo(json.dumps(outcome.to_json(), indent=2))

@@ -59,7 +59,7 @@ def _call(what: str, function: Any, **arguments: Any) -> Any:
         return function(**arguments)
     except ModelbuildError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: a sys.exit() in it must not pass as success
         mismatch = sdk_mismatch_hint(exc.name) if isinstance(exc, ModuleNotFoundError) else None
         raise DefinitionError(
             f"{what} failed: {type(exc).__name__}: {one_line(exc)}",

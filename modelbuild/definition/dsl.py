@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import graphlib
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from modelbuild.definition.references import referenced_step as referenced_step 
 from modelbuild.errors import BadParameterValueError, DefinitionError, UsageError, did_you_mean
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
+MAX_PARAMETER_VALUE = 1024  # the pipeline API's Parameter.Value (String1024)
 CONDITION_COMPARISONS = (
     "Equals",
     "GreaterThan",
@@ -199,6 +201,9 @@ def load_definition_text(text: str, source: str = "the definition") -> dict[str,
     except ValueError as exc:
         raise DefinitionError(f"{source} is not valid JSON: {exc}",
                               hint="Write it with `modelbuild get-definition --file-name FILE`.") from exc
+    except RecursionError as exc:
+        raise DefinitionError(f"{source} is nested too deeply to read",
+                              hint="Is this a pipeline definition? SageMaker's are a few levels deep.") from exc
     if not isinstance(definition, dict):
         raise DefinitionError(f"{source} is not a pipeline definition: it is a JSON {type(definition).__name__}",
                               hint="Write it with `modelbuild get-definition --file-name FILE`.")
@@ -422,6 +427,8 @@ def _convert(parameter: Parameter, value: Any) -> Any:
             converted: Any = int(text)
         elif parameter.type == "Float":
             converted = float(text)
+            if not math.isfinite(converted):  # JSON and SageMaker have no inf or nan
+                raise ValueError(text)
         elif parameter.type == "Boolean":
             if text.lower() not in ("true", "false"):
                 raise ValueError(text)
@@ -429,10 +436,15 @@ def _convert(parameter: Parameter, value: Any) -> Any:
         else:
             converted = value if isinstance(value, str) else text
     except ValueError as exc:
+        kind = "a finite Float" if parameter.type == "Float" else f"of type {parameter.type}"
         raise BadParameterValueError(
-            f"parameter {parameter.name!r} is of type {parameter.type}; {text!r} is not",
+            f"parameter {parameter.name!r} is {kind}; {text!r} is not",
             hint=f"For example --parameter {parameter.name}={_example(parameter)}",
         ) from exc
+    if isinstance(converted, str) and len(converted) > MAX_PARAMETER_VALUE:
+        raise BadParameterValueError(
+            f"parameter {parameter.name!r} is {len(converted)} characters long; SageMaker takes at most "
+            f"{MAX_PARAMETER_VALUE}", hint="Pass a shorter value, e.g. an S3 URI of a file holding it.")
     if parameter.enum_values and converted not in parameter.enum_values:
         raise BadParameterValueError(
             f"parameter {parameter.name!r} must be one of {', '.join(parameter.enum_values)}; got {text!r}",

@@ -157,6 +157,11 @@ def _import(module_name: str, project: Project) -> Any:
         raise DefinitionError(
             f"Importing {module_name!r}{_origin(module_name)} raised {type(exc).__name__}: {one_line(exc)}"
         ) from exc
+    except SystemExit as exc:  # an import must define get_pipeline, not end the process (exit 0 printed nothing)
+        raise DefinitionError(
+            f"Importing {module_name!r}{_origin(module_name)} called sys.exit({exc.code!r})",
+            hint="Move the module's script code under `if __name__ == \"__main__\":`.",
+        ) from exc
 
 
 def sdk_mismatch_hint(missing: str | None) -> str | None:

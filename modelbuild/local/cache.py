@@ -61,12 +61,18 @@ def max_age(step: StepSpec, cache_by_default: bool) -> float | None:
 
 
 def cache_key(step: StepSpec, arguments: Mapping[str, Any], store: Any, registry: Any) -> str:
-    """The step's cache key (see the module docstring); `arguments` resolved with symbolic Execution.*."""
+    """The step's cache key (see the module docstring); `arguments` resolved with symbolic Execution.*.
+
+    The same digest, recorded for every step as its `arguments_digest`, decides whether a resume or a
+    selective run may reuse a step of an earlier execution: only when it would run with the same arguments.
+    """
     module = module_for(step.type)
     material: Any = dict(arguments)
     if hasattr(module, "cache_arguments"):
         material = module.cache_arguments(material, registry)
-    digests = {uri: store.digest(uri) for uri in module.input_uris(material) if isinstance(uri, str)}
+    reader = getattr(module, "input_uris", None)
+    uris = reader(material) if reader else []
+    digests = {uri: store.digest(uri) for uri in uris if isinstance(uri, str) and uri.startswith("s3://")}
     document = {"version": KEY_VERSION, "type": step.type, "arguments": _replace(material, digests)}
     return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
 

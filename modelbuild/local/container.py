@@ -8,6 +8,7 @@ Docker, on Linux and macOS alike.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from modelbuild.local import processes
 from modelbuild.local.steps import StepFailed
 
 CONTAINER_ROOT = "/opt/ml"
@@ -41,8 +43,18 @@ class Job:
         self.log_path = log_path
 
     def local(self, container_path: str) -> Path:
-        """The job-directory path standing for a container path."""
-        return Path(self.map_text(container_path))
+        """The job-directory path standing for a container path, which must lie under /opt/ml.
+
+        Raises:
+            StepFailed: the path, normalised ('..' resolved), is not below /opt/ml: the engine would read or
+                write outside the job's directory (SageMaker's API reference has processing LocalPaths begin
+                with /opt/ml/processing/).
+        """
+        normal = posixpath.normpath(str(container_path)) if container_path else ""
+        if not (normal == CONTAINER_ROOT or normal.startswith(CONTAINER_ROOT + "/")) or normal.startswith("//"):
+            raise StepFailed(f"the container path {container_path!r} is not under {CONTAINER_ROOT}: the local engine "
+                             f"keeps every job inside its directory (use e.g. {CONTAINER_ROOT}/processing/input/data)")
+        return self.dir / normal.lstrip("/")
 
     def map_text(self, text: str) -> str:
         """`text` with every /opt/ml path replaced by its job-directory path."""
@@ -76,8 +88,8 @@ class Job:
             log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
             try:
-                exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env,
-                                           stdin=subprocess.DEVNULL, check=False, timeout=max_runtime).returncode
+                exit_code = processes.run(command, max_runtime, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                          env=env, stdin=subprocess.DEVNULL)
             except subprocess.TimeoutExpired as exc:
                 raise StepFailed(f"the job ran over its MaxRuntimeInSeconds ({max_runtime:g}) and was stopped; "
                                  f"log: {self.log_path}") from exc
@@ -101,6 +113,9 @@ class Job:
     def collect(self, store: Any, container_path: str, uri: str) -> None:
         """Upload what the job wrote at `container_path` to `uri` (an empty output uploads nothing)."""
         local = self.local(container_path)
+        if local.exists() and not local.resolve().is_relative_to(self.dir.resolve()):
+            raise StepFailed(f"the output {container_path} is a link to {local.resolve()}, outside the job's "
+                             "directory; the local engine does not publish what lies outside a job")
         if local.is_dir() and any(local.iterdir()):
             store.upload_dir(local, uri)
         elif local.is_file():

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, read_definition_file, resolve_parameters
-from modelbuild.errors import UsageError
+from modelbuild.errors import BadParameterValueError, UsageError
 from modelbuild.local.callbacks import Answer, check_answers
 from modelbuild.local.digests import DigestMemo
+from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.plan import Plan, plan_run
+from modelbuild.local.processes import stop_on_signals
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
 from modelbuild.local.scheduler import ParallelScheduler, RunContext, SequentialScheduler, StepEvent
@@ -29,6 +31,10 @@ from modelbuild.local.state import StateDir
 from modelbuild.local.steps import check_local, check_supported, module_for
 from modelbuild.local.store import ObjectStore
 from modelbuild.local.stubs import load_stubs
+
+
+class ExecutionBusyError(UsageError):
+    """Raised when a resume names an execution that another process is running or resuming."""
 
 
 class MissingInputError(UsageError):
@@ -120,7 +126,8 @@ def run_pipeline(
             build did not define from a script (see `modelbuild.local.steps.lambda_step.stage_local_code`).
 
     Returns:
-        The finished execution (status Succeeded or Failed; a failed execution does not raise).
+        The finished execution (status Succeeded, Failed, or Stopped when SIGINT or SIGTERM stopped it;
+        none of them raises).
 
     Raises:
         DefinitionError: invalid definition, unsupported step types, a cycle or dangling reference.
@@ -128,11 +135,14 @@ def run_pipeline(
     """
     emit = on_event or (lambda event: None)
     state = StateDir(state_dir)
+    locks: list[ExecutionLock] = []
     try:
         log = ExecutionLog(state)
         log.mark_interrupted()
         spec, plan, values, stubbed = _prepare(source, parameters, log, resume, steps, stubs or {})
         check_answers(callbacks or {}, spec)
+        if resume:
+            locks.append(_lock_resumed(state, resume))
         store = ObjectStore(state.store_dir, DigestMemo(state, state.store_dir))
         store.put_all(source.uploads)
         _check_inputs(spec, values, store, plan, stubbed)
@@ -142,6 +152,8 @@ def run_pipeline(
             stage_local_code(spec, lambda_code, store)
         check_local(spec, store, {*stubbed, *plan.reused, *_excluded(spec, plan)})
         execution_id = secrets.token_hex(6)
+        locks.append(ExecutionLock(state.root, execution_id))
+        locks[-1].acquire()  # a fresh id: free; taken before the row exists, so the row is never "dead"
         log.start(execution_id, source.pipeline_name, values, source.text, plan.source_execution)
         emit(StepEvent(execution_id, None, None, "Executing", time.time()))
         ctx = RunContext(
@@ -155,7 +167,8 @@ def run_pipeline(
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
         try:
-            status, reason = scheduler.run()
+            with stop_on_signals(ctx.cancellation):
+                status, reason = scheduler.run()
         except BaseException as exc:  # Ctrl-C (or an engine bug): the record must not stay Executing
             log.abort(execution_id, f"interrupted: {type(exc).__name__}")
             raise
@@ -164,7 +177,20 @@ def run_pipeline(
         emit(StepEvent(execution_id, None, None, record.status, time.time(), reason=reason))
         return record
     finally:
+        for lock in locks:
+            lock.release()
         state.close()
+
+
+def _lock_resumed(state: StateDir, execution_id: str) -> ExecutionLock:
+    """Hold the resumed execution's lock for the run: refused while any process runs or resumes it."""
+    lock = ExecutionLock(state.root, execution_id)
+    if not lock.acquire():
+        raise ExecutionBusyError(
+            f"execution {execution_id} is running (or being resumed) in another process",
+            hint=f"Wait for it to end (`modelbuild executions show {execution_id}`), then resume it.",
+        )
+    return lock
 
 
 def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: ExecutionLog, resume: str | None,
@@ -177,7 +203,24 @@ def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: 
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")
     plan = plan_run(spec, log, source.pipeline_name, resume, steps)
-    return spec, plan, resolve_parameters(spec, plan.source_parameters if resume else parameters), stubs
+    values = resolve_parameters(spec, plan.source_parameters if resume else parameters)
+    if parameters:
+        _check_overrides(spec, values, parameters)
+    return spec, plan, values, stubs
+
+
+def _check_overrides(spec: PipelineSpec, values: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Overridden values must fit the job API fields they fill (an instance count of 0 fails on SageMaker
+    before any job starts; here too, and not after the steps before it ran). Only problems the
+    overrides bring are reported: the definition's own are `validate`'s business."""
+    from modelbuild.definition.validate import validate_definition
+
+    before = {str(problem) for problem in validate_definition(spec.definition)}
+    new = [str(p) for p in validate_definition(spec.definition, parameter_values=values) if str(p) not in before]
+    if new:
+        names = ", ".join(f"{name}={str(overrides[name])!r}" for name in overrides)
+        raise BadParameterValueError(f"--parameter {names} does not fit where it is used: {'; '.join(new)}",
+                                     hint="SageMaker would refuse the execution; choose a value in range.")
 
 
 def _definition_parallelism(spec: PipelineSpec) -> int | None:

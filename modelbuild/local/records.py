@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelbuild.errors import UsageError, did_you_mean
+from modelbuild.local.locks import is_running
 from modelbuild.local.state import StateDir, open_state, resolve_state_dir
 
-EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED = (
-    "Executing", "Succeeded", "Failed", "Skipped", "Cached", "Reused",
+EXECUTING, SUCCEEDED, FAILED, SKIPPED, CACHED, REUSED, STOPPED = (
+    "Executing", "Succeeded", "Failed", "Skipped", "Cached", "Reused", "Stopped",
 )
 STUBBED = "Stubbed"  # properties from a stub file (`run --stub`): usable downstream, never cached or reused
 DONE_OK = (SUCCEEDED, CACHED, REUSED)  # a step in one of these states has usable properties
@@ -40,6 +42,8 @@ class StepRecord:
     properties: dict[str, Any] | None = None
     cache_key: str | None = None
     cached_from: str | None = None
+    arguments_digest: str | None = None  # of the resolved arguments, input content included (see cache.py)
+    outputs: dict[str, str] | None = None  # S3 URI -> content digest of each output the step published
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -78,29 +82,35 @@ class ExecutionLog:
 
     def start(self, execution_id: str, pipeline_name: str, parameters: Mapping[str, Any], definition: str,
               source_execution: str | None = None) -> None:
-        """Record a new execution as Executing, owned by this process."""
+        """Record a new execution as Executing, owned by this process (its definition text stored once)."""
+        digest = hashlib.sha256(definition.encode()).hexdigest()
         with self.state.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO definitions (sha256, text) VALUES (?, ?)", (digest, definition))
             db.execute(
-                "INSERT INTO executions (id, pipeline_name, status, parameters, definition, started, pid, host,"
-                " source_execution) VALUES (?,?,?,?,?,?,?,?,?)",
-                (execution_id, pipeline_name, EXECUTING, json.dumps(dict(parameters)), definition, time.time(),
+                "INSERT INTO executions (id, pipeline_name, status, parameters, definition, definition_sha256,"
+                " started, pid, host, source_execution) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (execution_id, pipeline_name, EXECUTING, json.dumps(dict(parameters)), "", digest, time.time(),
                  os.getpid(), socket.gethostname(), source_execution),
             )
 
     def finish(self, execution_id: str, status: str, failure_reason: str | None) -> None:
         """Record the end of an execution."""
         with self.state.transaction() as db:
-            db.execute("UPDATE executions SET status=?, ended=?, failure_reason=? WHERE id=?",
-                       (status, time.time(), failure_reason, execution_id))
+            db.execute("UPDATE executions SET status=?, ended=?, failure_reason=? WHERE id=? AND status=?",
+                       (status, time.time(), failure_reason, execution_id, EXECUTING))  # never over another end
 
     def save_step(self, execution_id: str, step: StepRecord) -> None:
         """Insert or replace a step row."""
         properties = json.dumps(step.properties) if step.properties is not None else None
+        outputs = json.dumps(step.outputs) if step.outputs is not None else None
         with self.state.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO steps VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO steps (execution_id, name, type, status, started, ended, attempts,"
+                " failure_reason, log_path, properties, cache_key, cached_from, arguments_digest, outputs)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (execution_id, step.name, step.type, step.status, step.started, step.ended, step.attempts,
-                 step.failure_reason, step.log_path, properties, step.cache_key, step.cached_from),
+                 step.failure_reason, step.log_path, properties, step.cache_key, step.cached_from,
+                 step.arguments_digest, outputs),
             )
 
     def cached(self, cache_key: str, not_before: float) -> tuple[str, StepRecord] | None:
@@ -121,10 +131,10 @@ class ExecutionLog:
                        (FAILED, now, reason, execution_id, EXECUTING))
 
     def mark_interrupted(self) -> list[str]:
-        """Mark Failed every execution left Executing by a process of this host that no longer runs."""
-        host, marked = socket.gethostname(), []
-        for row in self.state.query("SELECT id, pid, host FROM executions WHERE status=?", (EXECUTING,)):
-            if row["host"] == host and not _alive(row["pid"]):
+        """Mark Failed every execution left Executing whose lock no process holds (its process died)."""
+        marked = []
+        for row in self.state.query("SELECT id, pid FROM executions WHERE status=?", (EXECUTING,)):
+            if not is_running(self.state.root, row["id"]):
                 self.abort(row["id"], f"interrupted: process {row['pid']} stopped before the execution ended")
                 marked.append(row["id"])
         return marked
@@ -151,21 +161,12 @@ class ExecutionLog:
                 hint=did_you_mean(execution_id, known) or "List them with `modelbuild executions list`.",
             )
         record = _execution(rows[0])
+        if rows[0]["definition_sha256"]:
+            found = self.state.query("SELECT text FROM definitions WHERE sha256=?", (rows[0]["definition_sha256"],))
+            record.definition = found[0]["text"] if found else ""
         record.steps = [_step(row) for row in self.state.query(
             "SELECT * FROM steps WHERE execution_id=? ORDER BY started, rowid", (execution_id,))]
         return record
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _execution(row: Any) -> ExecutionRecord:
@@ -182,7 +183,8 @@ def _step(row: Any) -> StepRecord:
         name=row["name"], type=row["type"], status=row["status"], started=row["started"], ended=row["ended"],
         attempts=row["attempts"], failure_reason=row["failure_reason"], log_path=row["log_path"],
         properties=json.loads(row["properties"]) if row["properties"] else None,
-        cache_key=row["cache_key"], cached_from=row["cached_from"],
+        cache_key=row["cache_key"], cached_from=row["cached_from"], arguments_digest=row["arguments_digest"],
+        outputs=json.loads(row["outputs"]) if row["outputs"] else None,
     )
 
 

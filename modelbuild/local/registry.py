@@ -87,10 +87,13 @@ class ModelRegistry:
         rows = self.state.query("SELECT * FROM model_packages WHERE group_name=? AND version=?", (group, version))
         if not rows:
             groups = [r["name"] for r in self.state.query("SELECT name FROM model_package_groups")]
-            raise UnknownModelPackageError(
-                f"no model package {group}/{version}",
-                hint=did_you_mean(group, groups) or "List them with `modelbuild models list`.",
-            )
+            if group in groups:  # the group is right, the version is not: say which versions there are
+                versions = [str(r["version"]) for r in self.state.query(
+                    "SELECT version FROM model_packages WHERE group_name=? ORDER BY version", (group,))]
+                hint = (f"{group} has version(s) {', '.join(versions)}." if versions else f"{group} has no versions.")
+            else:
+                hint = did_you_mean(group, groups) or "List them with `modelbuild models list`."
+            raise UnknownModelPackageError(f"no model package {group}/{version}", hint=hint)
         return _package(rows[0])
 
     def set_status(self, reference: str, status: str, description: str | None = None) -> ModelPackage:

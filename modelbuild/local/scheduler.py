@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import graphlib
 import hashlib
+import logging
 import math
 import re
 import shutil
-import threading
+import signal
 import time
 import traceback
 from collections import deque
@@ -28,6 +29,7 @@ from modelbuild.definition.dsl import PipelineSpec, StepSpec
 from modelbuild.errors import ModelbuildError
 from modelbuild.local import cache, retry
 from modelbuild.local.expressions import Resolver
+from modelbuild.local.processes import Cancellation
 from modelbuild.local.records import (
     CACHED,
     DONE_OK,
@@ -35,12 +37,16 @@ from modelbuild.local.records import (
     FAILED,
     REUSED,
     SKIPPED,
+    STOPPED,
     STUBBED,
     SUCCEEDED,
     ExecutionLog,
     StepRecord,
 )
 from modelbuild.local.steps import StepContext, StepFailed, module_for
+from modelbuild.local.store import PublishingRecorder, changed_outputs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class RunContext:
     callback_answers: Mapping[str, Any] = field(default_factory=dict)  # step -> callbacks.Answer (run --callback)
     state_dir: Path | None = None
     on_event: Callable[[StepEvent], None] = lambda event: None
+    cancellation: Cancellation = field(default_factory=Cancellation)  # set by SIGINT/SIGTERM: stop the run
 
 
 class _InlineExecutor(Executor):
@@ -111,14 +118,18 @@ class Scheduler:
         self.resolver = Resolver(ctx.parameters, ctx.variables, self.properties, files, ctx.store.read_bytes)
         self.key_resolver = Resolver(ctx.parameters, None, self.properties, files, ctx.store.read_bytes)
         self.failure: tuple[str, str] | None = None
-        self.cancelled = threading.Event()  # waiting steps (Callback) stop waiting, so the pool can shut down
 
     def executor(self) -> Executor:
         """The executor that runs ready steps."""
         raise NotImplementedError
 
     def run(self) -> tuple[str, str | None]:
-        """Run every step; returns the execution's status (Succeeded or Failed) and failure reason."""
+        """Run every step; returns the execution's status (Succeeded, Failed or Stopped) and failure reason.
+
+        Once stopped (`ctx.cancellation`), nothing new starts and nothing is retried; the running jobs are
+        stopped by their process group (see `modelbuild.local.processes`) and end Stopped.
+        """
+        stopped = self.ctx.cancellation
         included = self.ctx.included or frozenset(self.ctx.spec.steps)
         sorter = _sorter(self.ctx.spec, included)
         ready: deque[str] = deque()
@@ -133,7 +144,7 @@ class Scheduler:
                         self._finish(settled, sorter)
                         ready.extend(sorter.get_ready())
                         continue
-                    if self.failure is not None:  # after a failure, nothing new starts
+                    if self.failure is not None or stopped.is_set():  # after a failure or a stop, nothing starts
                         continue
                     self._start(name)
                     running[pool.submit(self._execute, self.ctx.spec.steps[name])] = name
@@ -141,12 +152,14 @@ class Scheduler:
                     break
                 try:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                except BaseException:
-                    self.cancelled.set()
+                except BaseException:  # waiting steps (Callback) stop waiting, so the pool can shut down
+                    self.ctx.cancellation.stop(signal.SIGINT)
                     raise
                 for future in finished:
                     running.pop(future)
                     self._finish(future.result(), sorter)
+        if stopped.is_set():
+            return STOPPED, stopped.reason
         return (FAILED, self.failure[1]) if self.failure else (SUCCEEDED, None)
 
     # -- one step, in the scheduling thread ------------------------------------------------------------
@@ -163,9 +176,29 @@ class Scheduler:
             return StepRecord(step.name, step.type, SKIPPED, now, now)
         source = self.ctx.reused.get(step.name)
         if source is not None:
-            return StepRecord(step.name, step.type, REUSED, now, now, properties=source.properties,
-                              log_path=source.log_path, cached_from=self.ctx.source_execution)
+            why = self._why_not_reusable(step, source)
+            if why is None:
+                return StepRecord(step.name, step.type, REUSED, now, now, properties=source.properties,
+                                  log_path=source.log_path, cached_from=self.ctx.source_execution,
+                                  arguments_digest=source.arguments_digest, outputs=source.outputs)
+            log.warning("step %r runs again instead of reusing execution %s's: %s", step.name,
+                        self.ctx.source_execution, why)
         return None
+
+    def _why_not_reusable(self, step: StepSpec, source: StepRecord) -> str | None:
+        """Why a step of the source execution cannot stand in for this one, or None when it can."""
+        if source.arguments_digest is None:
+            return "that execution recorded no digest of its arguments (it ran with an older modelbuild)"
+        try:
+            digest = self._arguments_digest(step)
+        except Exception as exc:  # noqa: BLE001 - unresolvable now: running the step reports it properly
+            return f"its arguments cannot be resolved ({exc})"
+        if digest != source.arguments_digest:
+            return "its resolved arguments differ (the definition, a parameter or an input's content changed)"
+        return changed_outputs(self.ctx.store, source.outputs)
+
+    def _arguments_digest(self, step: StepSpec) -> str:
+        return cache.cache_key(step, self.key_resolver.resolve(step.arguments), self.ctx.store, self.ctx.registry)
 
     def _start(self, name: str) -> None:
         step = self.ctx.spec.steps[name]
@@ -201,6 +234,7 @@ class Scheduler:
                 record.properties = self.ctx.stubs[step.name].apply(self.resolver.resolve, self.ctx.store)
                 record.status, record.ended, record.log_path = STUBBED, time.time(), None
                 return record
+            record.arguments_digest = self._arguments_digest(step)
             hit = self._cached(step, record)
             if hit is not None:
                 return hit
@@ -212,6 +246,8 @@ class Scheduler:
                 record.properties = {**result.properties, "Outcome": result.outcome}
         except StepFailed as exc:
             record.status, record.failure_reason = FAILED, exc.reason
+            if self.ctx.cancellation.is_set():  # killed by the stop, not failed by itself
+                record.status, record.failure_reason = STOPPED, self.ctx.cancellation.reason
         except ModelbuildError as exc:  # an expression or S3 URI that cannot be evaluated at run time
             record.status, record.failure_reason = FAILED, exc.message
         except Exception as exc:  # noqa: BLE001 - malformed arguments or an engine bug: fail the step, keep the run
@@ -228,36 +264,45 @@ class Scheduler:
         age = cache.max_age(step, self.ctx.cache_by_default)
         if age is None:
             return None
-        record.cache_key = cache.cache_key(step, self.key_resolver.resolve(step.arguments),
-                                           self.ctx.store, self.ctx.registry)
+        record.cache_key = record.arguments_digest
         found = self.ctx.log.cached(record.cache_key, 0.0 if math.isinf(age) else time.time() - age)
         if found is None:
             return None
         execution_id, source = found
+        stale = changed_outputs(self.ctx.store, source.outputs)
+        if stale is not None:  # a cache verifies what it serves (DVC's run-cache): a damaged hit is a miss
+            log.warning("step %r runs instead of using the cached result of execution %s: %s", step.name,
+                        execution_id, stale)
+            return None
         return StepRecord(step.name, step.type, CACHED, record.started, time.time(), 0, None, source.log_path,
-                          source.properties, record.cache_key, execution_id)
+                          source.properties, record.cache_key, execution_id, record.arguments_digest, source.outputs)
 
     def _attempts(self, step: StepSpec, arguments: dict[str, Any], record: StepRecord) -> Any:
         module = module_for(step.type)
         while True:
             record.attempts += 1
+            store = PublishingRecorder(self.ctx.store)
             ctx = StepContext(
                 spec=step, arguments=arguments, execution_id=self.ctx.execution_id,
                 job_name=job_name(self.ctx.execution_id, step.name),
                 job_dir=self._job_dir(step.name),
-                log_path=self._log_path(step.name), store=self.ctx.store, registry=self.ctx.registry,
+                log_path=self._log_path(step.name), store=store, registry=self.ctx.registry,
                 condition=self.resolver.condition, region=self.ctx.region, state_dir=self.ctx.state_dir,
-                notify=lambda message: self._notify(step, record, message), cancelled=self.cancelled,
+                notify=lambda message: self._notify(step, record, message), cancelled=self.ctx.cancellation,
                 callback_answers=self.ctx.callback_answers,
             )
+            if self.ctx.cancellation.is_set():
+                raise StepFailed(self.ctx.cancellation.reason)
             try:
-                return module.run(ctx)
+                result = module.run(ctx)
+                record.outputs = store.output_digests()
+                return result
             except StepFailed as exc:
                 delay = retry.retry_delay(step.retry_policies, exc.exception_type, record.attempts - 1,
                                           time.time() - record.started)
-                if delay is None:
+                if delay is None or self.ctx.cancellation.is_set():  # an interrupted job is never retried
                     raise
-                time.sleep(delay)
+                self.ctx.cancellation.wait(delay)
 
     def _notify(self, step: StepSpec, record: StepRecord, message: str) -> None:
         """A running step's message for the user (a callback token), as an Executing event with a reason."""

@@ -10,18 +10,20 @@ is unchanged (see `modelbuild.local.digests`).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shlex
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from modelbuild._utils import atomic_write
-from modelbuild.errors import DefinitionError
+from modelbuild.errors import DefinitionError, StateError
 from modelbuild.local.digests import sha256_file
 from modelbuild.local.placement import place, publish
 from modelbuild.local.state import resolve_state_dir
@@ -31,6 +33,30 @@ _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 class StorePathError(DefinitionError):
     """Raised when an S3 URI is malformed or its key would escape the local store."""
+
+
+class StoreWriteError(StateError):
+    """Raised when an object cannot be written to the local store (disk full, read-only); nothing of it
+    is left behind, half-written or staged."""
+
+
+@contextmanager
+def _writing(uri: str, target: Path, *leftovers: Path) -> Iterator[None]:
+    """Turn an OSError while publishing `uri` into a StoreWriteError, removing `leftovers` first."""
+    try:
+        yield
+    except OSError as exc:
+        for leftover in leftovers:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise StoreWriteError(
+            f"cannot write {uri} to the local store ({target}): {exc.strerror or exc}",
+            hint=f"Free space on the disk holding {target.parent} (df -h), then resume the execution." if full
+            else f"Make {target.parent} writable, then resume the execution.",
+        ) from exc
 
 
 class ObjectStore:
@@ -74,7 +100,7 @@ class ObjectStore:
         target = self.path(uri)
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return
-        with atomic_write(target, "wb") as stream:
+        with _writing(uri, target), atomic_write(target, "wb") as stream:
             stream.write(data)
 
     def put_all(self, objects: Mapping[str, bytes]) -> None:
@@ -109,6 +135,7 @@ class ObjectStore:
             for name in sorted(names):
                 if not name.startswith("."):
                     full = Path(folder, name)
+                    _inside(full, self.root, f"the store object {full}")
                     found.append((full.relative_to(path).as_posix(), full))
         return found
 
@@ -148,34 +175,35 @@ class ObjectStore:
         """Publish every file below `source` at prefix `uri`: staged first (linked where the filesystem
         allows, see `placement.publish`), then renamed into place."""
         target = self.path(uri)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".staging-{uuid.uuid4().hex}"
-        shutil.copytree(source, staging, copy_function=publish)
-        if not target.exists():
-            try:
-                os.rename(staging, target)
-                return
-            except OSError:  # another writer created it meanwhile: merge file by file below
-                pass
-        for folder, _, names in os.walk(staging):
+        for folder, _, names in os.walk(source):  # a job's link out of its directory is not followed
             for name in names:
-                staged = Path(folder, name)
-                final = target / staged.relative_to(staging)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-        shutil.rmtree(staging, ignore_errors=True)
+                _inside(Path(folder, name), source, f"the job output {Path(folder, name)}")
+        staging = target.parent / f".staging-{uuid.uuid4().hex}"
+        with _writing(uri, target, staging):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(source, staging, copy_function=publish)
+            if not target.exists():
+                try:
+                    os.rename(staging, target)
+                    return
+                except OSError:  # another writer created it meanwhile: merge file by file below
+                    pass
+            for folder, _, names in os.walk(staging):
+                for name in names:
+                    staged = Path(folder, name)
+                    final = target / staged.relative_to(staging)
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, final)
+            shutil.rmtree(staging, ignore_errors=True)
 
     def upload_file(self, source: Path, uri: str) -> None:
         """Publish one file at `uri` atomically (linked where the filesystem allows, see `placement.publish`)."""
         target = self.path(uri)
-        target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.parent / f".{target.name}.{uuid.uuid4().hex}"
-        try:
+        with _writing(uri, target, temp):
+            target.parent.mkdir(parents=True, exist_ok=True)
             publish(source, temp)
             os.replace(temp, target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
 
     def digest(self, uri: str) -> str:
         """A SHA-256 over the names and content digests of the objects below `uri` ("missing" when none)."""
@@ -187,3 +215,48 @@ class ObjectStore:
             content = self.memo.sha256(path) if self.memo is not None else sha256_file(path)
             digest.update(f"{name}\0{content}\n".encode())
         return digest.hexdigest()
+
+
+def _inside(path: Path, root: Path, what: str) -> None:
+    """Refuse a path that is (or goes through) a symbolic link resolving outside `root`."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise StorePathError(f"{what} links to {resolved}, outside {root}; the local engine does not follow links "
+                             "out of a job's directory or the store", hint="Copy the file in instead of linking it.")
+
+
+class PublishingRecorder:
+    """An ObjectStore seen through one step: notes each URI the step publishes, so that its record keeps
+    the digest of every output and a later cache hit or reuse can check they are still what it wrote."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+        self.published: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def upload_dir(self, source: Path, uri: str) -> None:
+        """As `ObjectStore.upload_dir`, noted."""
+        self._store.upload_dir(source, uri)
+        self.published.append(uri)
+
+    def upload_file(self, source: Path, uri: str) -> None:
+        """As `ObjectStore.upload_file`, noted."""
+        self._store.upload_file(source, uri)
+        self.published.append(uri)
+
+    def output_digests(self) -> dict[str, str]:
+        """URI -> content digest of everything published (see `ObjectStore.digest`)."""
+        return {uri: self._store.digest(uri) for uri in dict.fromkeys(self.published)}
+
+
+def changed_outputs(store: ObjectStore, outputs: Mapping[str, str] | None) -> str | None:
+    """Why recorded outputs can no longer be served ("s3://... is missing"), or None when all are intact."""
+    if outputs is None:
+        return "its outputs were recorded without digests (by an older modelbuild)"
+    for uri, digest in outputs.items():
+        now = store.digest(uri)
+        if now != digest:
+            return f"its output {uri} is {'missing' if now == 'missing' else 'changed'}"
+    return None

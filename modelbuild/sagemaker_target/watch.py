@@ -1,15 +1,23 @@
-"""Waiting for an execution: poll with backoff and report each step's status transitions."""
+"""Waiting for an execution: poll with backoff and report each step's status transitions.
+
+DescribePipelineExecution decides the outcome; the per-step listing is progress only, so it is best
+effort: when it fails (after botocore's retries: a 500, an endpoint such as moto's that lacks the API)
+the waiter says so once and keeps following the execution, which keeps running whatever our listing does.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from modelbuild.errors import ExecutionFailedError, ExecutionStoppedError, ExecutionTimeoutError
+from modelbuild.errors import AwsError, ExecutionFailedError, ExecutionStoppedError, ExecutionTimeoutError
 from modelbuild.sagemaker_target.aws import AwsClients, translate_aws_errors
 from modelbuild.sagemaker_target.executions import TERMINAL_STATUSES, StepState, list_steps
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,15 +78,23 @@ def watch_execution(
 
     Raises:
         ExecutionTimeoutError: `timeout` passed first (the execution keeps running).
-        AwsError: polling failed after botocore's retries.
+        AwsError: DescribePipelineExecution failed after botocore's retries (a failing step listing is
+            only logged, once).
     """
     deadline = None if timeout is None else clock() + timeout
     seen: dict[str, str] = {}
+    steps: list[StepState] = []
+    listing_failed = False
     delay = backoff.first
     while True:
         with translate_aws_errors(f"watching {execution_arn}"):
             described = clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
-        steps = list_steps(clients, execution_arn)
+        try:
+            steps = list_steps(clients, execution_arn)
+        except AwsError as exc:
+            if not listing_failed:
+                log.warning("Step detail is unavailable (%s); following the execution's status only", exc.message)
+                listing_failed = True
         changed = False
         for step in steps:
             if seen.get(step.name) != step.status:

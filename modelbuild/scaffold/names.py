@@ -19,12 +19,23 @@ SAGEMAKER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 
 
+SLUG_MAX, PIPELINE_NAME_MAX, SAGEMAKER_NAME_MAX = 100, 63, 63
+
+
 def _refuse(option: str, value: str, expected: str, hint: str | None = None) -> None:
     raise UsageError(f"{option} should be {expected}; got {value!r}", hint=hint)
 
 
+def _check_length(option: str, value: str, limit: int) -> None:
+    """A name over its length limit is told so, not that its characters are wrong."""
+    if len(value) > limit:
+        raise UsageError(f"{option} is {len(value)} characters long; at most {limit} are allowed",
+                         hint=f"Shorten it: {value[:20]}...")
+
+
 def validate_slug(slug: str) -> None:
     """Raise UsageError unless `slug` can name the project directory and distribution."""
+    _check_length("The project slug", slug, SLUG_MAX)
     if not SLUG_PATTERN.match(slug):
         _refuse(
             "The project slug",
@@ -36,6 +47,7 @@ def validate_slug(slug: str) -> None:
 
 def validate_pipeline_name(name: str) -> None:
     """Raise UsageError unless `name` can be the pipeline's subpackage of `pipelines`."""
+    _check_length("--pipeline-name", name, PIPELINE_NAME_MAX)
     if not PIPELINE_NAME_PATTERN.match(name) or keyword.iskeyword(name):
         _refuse("--pipeline-name", name, "a lowercase Python identifier such as 'churn'")
 
@@ -51,6 +63,8 @@ def validate_answers(answers: Mapping[str, Any]) -> None:
     if "pipeline_name" in answers:
         validate_pipeline_name(str(answers["pipeline_name"]))
     for key in ("sagemaker_pipeline_name", "model_package_group_name"):
+        if key in answers:
+            _check_length(key, str(answers[key]), SAGEMAKER_NAME_MAX)
         if key in answers and not SAGEMAKER_NAME_PATTERN.match(str(answers[key])):
             _refuse(key, str(answers[key]), "up to 63 letters, digits and '-' (SageMaker's rule)")
     if "aws_region" in answers and not REGION_PATTERN.match(str(answers["aws_region"])):

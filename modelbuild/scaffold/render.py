@@ -7,7 +7,9 @@ the project's record) and are validated after the prompts and before any file is
 
 from __future__ import annotations
 
+import logging
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -77,6 +79,10 @@ def render(
     hooks_dir = output_dir / ".hooks"
     hooks_dir.mkdir(exist_ok=True)
     previous_tempdir, tempfile.tempdir = tempfile.tempdir, str(hooks_dir)
+    # cookiecutter logs a failed clone with its traceback before raising; the error below says it in one line
+    vcs_log = logging.getLogger("cookiecutter.vcs")
+    previous_level = vcs_log.level
+    vcs_log.setLevel(logging.CRITICAL)
     try:
         config = get_user_config()
         repo_dir, cleanup = determine_repo_dir(
@@ -116,10 +122,18 @@ def render(
         raise ScaffoldError(
             f"The template's hook failed: {exc}", hint="See the hook's message above."
         ) from exc
+    except subprocess.CalledProcessError as exc:  # cookiecutter's `git clone` / `hg clone` of the template
+        output = (exc.output or b"").decode(errors="replace").strip().splitlines() if exc.output else []
+        raise ScaffoldError(
+            f"Cannot fetch template {template!r}: {exc.cmd[0]} {exc.cmd[1]} exited {exc.returncode}"
+            + (f" ({output[-1]})" if output else ""),
+            hint="Check the URL and your network access to it, or pass a local template directory.",
+        ) from exc
     except (CookiecutterException, OSError) as exc:
         raise ScaffoldError(f"Cannot render template {template!r}: {exc}") from exc
     except ValueError as exc:  # a value that is not one of a choice variable's choices
         raise UsageError(str(exc)) from exc
     finally:
         tempfile.tempdir = previous_tempdir
+        vcs_log.setLevel(previous_level)
     return Rendered(project_dir=Path(project_dir), answers=answers)

@@ -15,6 +15,7 @@ from typing import Any
 
 from modelbuild.__version__ import __version__
 from modelbuild._utils import atomic_write
+from modelbuild.errors import UsageError
 from modelbuild.scaffold.record import (
     ProjectRecord,
     digest,
@@ -107,20 +108,45 @@ def _read(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def plan_update(project_dir: Path, template: str | None = None, checkout: str | None = None) -> UpdatePlan:
+class UntrustedTemplateError(UsageError):
+    """Raised when `update` would run the hooks of a template other than modelbuild's own without consent."""
+
+
+def update_template(project_dir: Path, template: str | None = None) -> str:
+    """The template `plan_update` would render: `template`, else the one the project's record names.
+
+    Raises:
+        ScaffoldError: when the project has no record.
+    """
+    return normalize_template(template) if template else read_record(project_dir).template
+
+
+def plan_update(project_dir: Path, template: str | None = None, checkout: str | None = None,
+                trust_template: bool = False) -> UpdatePlan:
     """Render the project's template again with its recorded answers and compare.
+
+    Rendering runs the template's hooks: Python scripts, with the user's environment (AWS credentials
+    included). modelbuild's bundled template is its own code; any other needs `trust_template`, as a
+    record edited by anyone with write access to the project could name any template.
 
     Args:
         project_dir: a project made by `modelbuild new` (it has a record).
         template: render this template instead of the recorded one (it is recorded from now on).
         checkout: the branch, tag or commit of a git template (default: its default branch).
+        trust_template: the user agreed to run the hooks of a template that is not the bundled one.
 
     Raises:
         ScaffoldError: when the project has no record, or the template cannot be rendered.
+        UntrustedTemplateError: the template is not the bundled one and `trust_template` is False.
         UsageError: when the recorded answers are no longer valid names.
     """
     old = read_record(project_dir)
     template = normalize_template(template) if template else old.template
+    if template != BUNDLED and not trust_template:
+        raise UntrustedTemplateError(
+            f"updating renders the template {template}, whose hooks would run as you",
+            hint="Review that template, then run again with --trust-template (or pass --template bundled).",
+        )
     with tempfile.TemporaryDirectory(prefix="modelbuild-update-") as staging:
         rendered = render(
             template, Path(staging), old.answers, no_input=True, checkout=checkout, drop_unknown=True

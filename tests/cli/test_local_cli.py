@@ -285,3 +285,25 @@ def test_a_saved_definition_runs_locally_after_get_definition(tmp_path):
     assert saved.exit_code == ExitCode.OK, saved.output
     assert ran.exit_code == ExitCode.OK, ran.output
     assert "TransformAbaloneTest  Succeeded" in ran.output
+
+
+def test_approving_a_missing_version_lists_the_groups_versions(registered):
+    result = runner.invoke(app, ["models", "approve", "G/9", *registered])
+
+    assert result.exit_code == ExitCode.USAGE
+    assert "no model package G/9" in result.stderr and "G has version(s) 1, 2." in result.stderr
+    assert "Did you mean 'G'" not in result.stderr
+
+
+def test_a_long_failure_reason_takes_one_cell_of_executions_list(tmp_path):
+    definition = {"Version": "2020-12-01", "Steps": [
+        {"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "x" * 10_000}}]}
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(definition))
+    state = ["--state-dir", str(tmp_path / "state")]
+    runner.invoke(app, ["run", "--local", "--definition", str(path), *state])
+
+    listed = runner.invoke(app, ["executions", "list", *state])
+
+    assert listed.exit_code == ExitCode.OK, listed.output
+    assert len(listed.stdout) < 1000 and "…" in listed.stdout

@@ -151,3 +151,45 @@ def test_a_changed_script_mode_source_directory_reruns_its_training_step(workspa
     third = workspace.run(pipeline)
 
     assert [r.steps[0].status for r in (first, second, third)] == [SUCCEEDED, SUCCEEDED, CACHED]
+
+
+def output_path(workspace, record, step: str):
+    properties = next(s.properties for s in record.steps if s.name == step)
+    return workspace.store.path(properties["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"])
+
+
+def test_a_hit_whose_output_was_deleted_is_a_miss_said_in_one_line(with_data, reads_data_then_adds, caplog):
+    first = with_data.run(reads_data_then_adds)
+    (output_path(with_data, first, "First") / "value.txt").unlink()
+
+    second = with_data.run(reads_data_then_adds)
+
+    assert statuses(second) == {"First": SUCCEEDED, "Second": CACHED}  # Second's input content is unchanged
+    assert step_output(with_data, second, "Second") == "12"
+    [warning] = [r.getMessage() for r in caplog.records if "cached result" in r.getMessage()]
+    assert f"step 'First' runs instead of using the cached result of execution {first.id}" in warning
+    assert "is missing" in warning
+
+
+def test_a_hit_whose_output_was_overwritten_is_a_miss(with_data, reads_data_then_adds, caplog):
+    first = with_data.run(reads_data_then_adds)
+    (output_path(with_data, first, "Second") / "value.txt").write_text("999")
+
+    second = with_data.run(reads_data_then_adds)
+
+    assert statuses(second) == {"First": CACHED, "Second": SUCCEEDED}
+    assert step_output(with_data, second, "Second") == "12"
+    assert "is changed" in caplog.text
+
+
+def test_resume_reruns_a_reused_step_whose_output_is_gone(workspace):
+    workspace.put(code_uri("flaky"), workspace.read(code_uri("crash")))
+    pipeline = definition(processing("First", "write"), processing("Second", "flaky", {"first": output_of("First")}))
+    failed = workspace.run(pipeline)
+    (output_path(workspace, failed, "First") / "value.txt").unlink()
+    workspace.put(code_uri("flaky"), workspace.read(code_uri("add_one")))
+
+    resumed = workspace.run(pipeline, resume=failed.id, cache_by_default=False)
+
+    assert statuses(resumed) == {"First": SUCCEEDED, "Second": SUCCEEDED}
+    assert step_output(workspace, resumed, "Second") == "2"

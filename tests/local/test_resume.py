@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from modelbuild.errors import UsageError
+from modelbuild.local.engine import ExecutionBusyError
+from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.records import FAILED, REUSED, SUCCEEDED, ExecutionLog, get_execution, list_executions
 from modelbuild.local.registry import list_model_packages
 from tests.local.conftest import code_uri, definition, output_of, processing, statuses, step_output
@@ -107,14 +109,86 @@ def test_an_execution_whose_process_died_is_marked_failed_on_the_next_start(work
     assert (record.status, record.failure_reason.startswith("interrupted")) == (FAILED, True)
 
 
-def test_a_running_execution_of_a_live_process_is_left_alone(workspace):
+def test_a_running_execution_whose_lock_is_held_is_left_alone(workspace):
     state = workspace.state()
+    lock = ExecutionLock(state.root, "running")
+    assert lock.acquire()
     ExecutionLog(state).start("running", "Synthetic", {}, "{}")
     state.close()
 
     workspace.run(definition(processing("Write", "write")))
 
     assert get_execution("running", workspace.root).status == "Executing"
+    lock.release()
+
+
+def test_liveness_is_the_lock_not_the_pid(workspace):
+    """A row naming this very (live) process, with no lock held, was left by a dead run: pids are reused."""
+    state = workspace.state()
+    ExecutionLog(state).start("stale", "Synthetic", {}, "{}")  # pid = this process, alive
+    state.close()
+
+    workspace.run(definition(processing("Write", "write")))
+
+    assert get_execution("stale", workspace.root).status == FAILED
+
+
+def test_resume_refuses_an_execution_that_another_process_runs(broken, broken_middle_step):
+    failed = broken.run(broken_middle_step)
+    other_process = ExecutionLock(broken.root, failed.id)
+    assert other_process.acquire()
+
+    with pytest.raises(ExecutionBusyError, match=f"execution {failed.id} is running"):
+        broken.run(broken_middle_step, resume=failed.id)
+    other_process.release()
+
+
+def test_resume_reruns_a_step_whose_definition_changed_and_says_why(broken, broken_middle_step, caplog):
+    failed = broken.run(broken_middle_step)
+    fix_script(broken)
+    changed = json.loads(json.dumps(broken_middle_step))
+    changed["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"].append("5")
+
+    resumed = broken.run(changed, resume=failed.id, cache_by_default=False)
+
+    assert statuses(resumed) == {"First": SUCCEEDED, "Middle": SUCCEEDED, "Last": SUCCEEDED}
+    assert step_output(broken, resumed, "Last") == "7"
+    assert "step 'First' runs again" in caplog.text and "resolved arguments differ" in caplog.text
+
+
+def test_resume_reruns_a_step_whose_input_content_changed(broken, broken_middle_step):
+    failed = broken.run(broken_middle_step)
+    fix_script(broken)
+    broken.put(code_uri("write"), broken.read(code_uri("write")).replace('"1"', '"10"'))
+
+    resumed = broken.run(broken_middle_step, resume=failed.id, cache_by_default=False)
+
+    assert statuses(resumed)["First"] == SUCCEEDED
+    assert step_output(broken, resumed, "Last") == "12"
+
+
+def test_selected_steps_rerun_a_needed_step_whose_arguments_changed(workspace):
+    pipeline = definition(processing("First", "write"), processing("Second", "add_one", {"first": output_of("First")}))
+    workspace.run(pipeline)
+    pipeline["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"].append("5")
+
+    selected = workspace.run(pipeline, steps=["Second"], cache_by_default=False)
+
+    assert statuses(selected) == {"First": SUCCEEDED, "Second": SUCCEEDED}
+    assert step_output(workspace, selected, "Second") == "6"
+
+
+def test_resume_reuses_a_step_recorded_without_a_digest_only_by_running_it_again(broken, broken_middle_step):
+    failed = broken.run(broken_middle_step)
+    fix_script(broken)
+    state = broken.state()
+    with state.transaction() as db:  # as an older modelbuild recorded it
+        db.execute("UPDATE steps SET arguments_digest=NULL WHERE execution_id=?", (failed.id,))
+    state.close()
+
+    resumed = broken.run(broken_middle_step, resume=failed.id, cache_by_default=False)
+
+    assert statuses(resumed)["First"] == SUCCEEDED
 
 
 REGISTERING = definition(

@@ -48,7 +48,8 @@ def test_a_non_zero_exit_is_the_jobs_own_error_and_not_retried(workspace):
 
 def test_retries_wait_the_interval_times_the_backoff(workspace, tmp_path, monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr("modelbuild.local.scheduler.time.sleep", waits.append)
+    # the scheduler waits on the run's Cancellation, so a stop ends the wait at once
+    monkeypatch.setattr("modelbuild.local.processes.Cancellation.wait", lambda self, seconds: waits.append(seconds))
     policy = {"ExceptionType": [KILLED], "IntervalSeconds": 3, "BackoffRate": 2.0, "MaxAttempts": 1}
     pipeline = definition(processing("Flaky", "killed_once", args=[str(tmp_path / "marker")], RetryPolicies=[policy]))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from modelbuild.errors import BadParameterValueError
 from modelbuild.local.records import FAILED, SUCCEEDED
 from modelbuild.local.registry import get_model_package, list_model_packages, set_approval_status
 from modelbuild.local.scheduler import job_name
@@ -194,8 +195,15 @@ def test_approving_and_rejecting_change_the_status(workspace, register_only):
     assert list_model_packages(workspace.root, status="Rejected") == []
 
 
-def test_an_invalid_approval_status_fails_the_register_step(workspace, register_only):
-    record = workspace.run(register_only, {"Approval": "Maybe"})
+def test_an_invalid_approval_status_is_refused_before_the_run(workspace, register_only):
+    with pytest.raises(BadParameterValueError, match="'Maybe': not a valid ModelApprovalStatus"):
+        workspace.run(register_only, {"Approval": "Maybe"})
+
+
+def test_an_invalid_approval_status_in_the_definition_fails_the_register_step(workspace, register_only):
+    register_only["Parameters"][0]["DefaultValue"] = "Maybe"  # a definition's own problems are `validate`'s
+
+    record = workspace.run(register_only)
 
     assert "Maybe" in record.failure_reason
 

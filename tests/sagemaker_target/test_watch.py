@@ -158,3 +158,47 @@ def test_throttling_past_the_retries_is_one_line_aws_error(clients):
         collect(clients)
 
     assert "throttled" in raised.value.hint.lower()
+
+
+def test_a_failing_step_listing_is_said_once_and_the_execution_is_followed_to_its_end(clients, caplog):
+    """ListPipelineExecutionSteps failing (a 500 after botocore's retries) is progress lost, not a failure."""
+    stub = Stubber(clients.sagemaker)
+    for status in ("Executing", "Executing", "Succeeded"):
+        described = {"PipelineExecutionStatus": status, "PipelineExecutionArn": ARN}
+        stub.add_response("describe_pipeline_execution", described, {"PipelineExecutionArn": ARN})
+        stub.add_client_error("list_pipeline_execution_steps", "InternalFailure", "boom", http_status_code=500)
+    with stub:
+        events, _ = collect(clients)
+
+    assert isinstance(events[-1], ExecutionFinished) and events[-1].status == "Succeeded"
+    raise_for_outcome(events[-1])
+    notices = [record.getMessage() for record in caplog.records if "Step detail is unavailable" in record.getMessage()]
+    assert len(notices) == 1
+
+
+def test_wait_against_the_moto_server_exits_with_the_executions_outcome(clients, tmp_path, monkeypatch):
+    """moto has no ListPipelineExecutionSteps: `--wait` follows DescribePipelineExecution to Succeeded."""
+    from typer.testing import CliRunner
+
+    from modelbuild.cli.app import app
+    from modelbuild.errors import ExitCode
+    from tests.sagemaker_target.conftest import ROLE_ARN
+
+    (tmp_path / "fail_only.py").write_text(FAIL_ONLY_MODULE)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(app, ["run", "--target", "sagemaker", "--module-name", "fail_only",
+                                      "--role-arn", ROLE_ARN, "--wait"])
+
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stderr.count("Step detail is unavailable") == 1
+
+
+FAIL_ONLY_MODULE = '''
+def get_pipeline(region, role=None, default_bucket=None, sagemaker_session=None, pipeline_name="FailOnly"):
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    return Pipeline(name=pipeline_name, steps=[FailStep(name="Stop", error_message="not reached on moto")],
+                    sagemaker_session=sagemaker_session)
+'''

@@ -84,7 +84,7 @@ def test_update_shows_the_diff_and_names_the_files_the_user_changed(planned):
     result = runner.invoke(app, ["update", "-C", "proj"])
 
     assert result.exit_code == ExitCode.OK, result.output
-    planned.plan_update.assert_called_once_with(Path("proj"), None, None)
+    planned.plan_update.assert_called_once_with(Path("proj"), None, None, False)
     planned.apply_update.assert_not_called()
     assert "+++ b/setup.py" in result.stdout
     assert "2 files would change, 1 of them changed by you: README.md." in result.stdout
@@ -94,7 +94,7 @@ def test_update_apply_force_applies_the_plan(planned):
     result = runner.invoke(app, ["update", "--apply", "--force", "--template", "tpl"])
 
     assert result.exit_code == ExitCode.OK, result.output
-    planned.plan_update.assert_called_once_with(Path("."), "tpl", None)
+    planned.plan_update.assert_called_once_with(Path("."), "tpl", None, False)
     planned.apply_update.assert_called_once_with(planned.plan, True)
     assert "Wrote: setup.py" in result.stdout and "Left (changed by you): README.md" in result.stdout
 
@@ -138,3 +138,54 @@ def test_new_prompts_for_the_variables(tmp_path):
 
     assert result.exit_code == ExitCode.OK, result.output
     assert (tmp_path / "prompted" / "pipelines" / "churn" / "pipeline.py").is_file()
+
+
+# -- a template other than the bundled one runs its hooks only with consent (issue 13, item 6) --
+
+
+@pytest.fixture
+def project_of_a_local_template(tmp_path):
+    """A project generated from a copy of the bundled template whose pre-generation hook leaves a mark."""
+    import shutil
+
+    from modelbuild.scaffold.sources import bundled_template_dir
+
+    template = tmp_path / "their-template"
+    shutil.copytree(bundled_template_dir(), template)
+    marker = tmp_path / "hook-ran"
+    (template / "hooks").mkdir(exist_ok=True)
+    (template / "hooks" / "pre_gen_project.py").write_text(f"open({str(marker)!r}, 'a').write('ran')\n")
+    created = runner.invoke(app, ["new", "churn-model", "--no-input", "--template", str(template),
+                                  "-o", str(tmp_path / "out")])
+    assert created.exit_code == ExitCode.OK, created.output
+    marker.unlink()
+    return SimpleNamespace(path=tmp_path / "out" / "churn-model", template=template, marker=marker)
+
+
+def test_update_refuses_to_run_another_templates_hooks_without_consent(project_of_a_local_template):
+    project = project_of_a_local_template
+
+    result = runner.invoke(app, ["update", "-C", str(project.path)])
+
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"renders the template {project.template}" in result.stderr and "--trust-template" in result.stderr
+    assert not project.marker.exists()
+
+
+def test_update_asks_a_person_before_running_another_templates_hooks(project_of_a_local_template):
+    project = project_of_a_local_template
+    with mock.patch("modelbuild.cli.sagemaker_target.interactive", return_value=True):
+        declined = runner.invoke(app, ["update", "-C", str(project.path)], input="n\n")
+
+    assert declined.exit_code == ExitCode.USAGE
+    assert f"The update renders the template {project.template}" in declined.stderr
+    assert not project.marker.exists()
+
+
+def test_update_with_trust_template_runs_them(project_of_a_local_template):
+    project = project_of_a_local_template
+
+    result = runner.invoke(app, ["update", "-C", str(project.path), "--trust-template"])
+
+    assert result.exit_code == ExitCode.OK, result.output
+    assert project.marker.exists()

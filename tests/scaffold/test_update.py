@@ -19,7 +19,7 @@ def record_of(project_dir):
 
 def changed_paths(project_dir) -> set[str]:
     # Only the paths a test is about.
-    return {change.path for change in plan_update(project_dir).changes}
+    return {change.path for change in plan_update(project_dir, trust_template=True).changes}
 
 
 def set_recorded(project_dir, relative, content: bytes) -> None:
@@ -108,7 +108,7 @@ def test_a_template_change_is_shown_as_a_diff_and_applied(project_from_copy, tem
     readme = template_copy / "{{cookiecutter.project_slug}}" / "README.md"
     readme.write_text(readme.read_text() + "\nA line from a newer template.\n")
 
-    plan = plan_update(project_from_copy)
+    plan = plan_update(project_from_copy, trust_template=True)
     result = apply_update(plan)
 
     assert [(change.path, change.action) for change in plan.changes] == [("README.md", UPDATE)]
@@ -121,7 +121,7 @@ def test_a_template_change_is_shown_as_a_diff_and_applied(project_from_copy, tem
 def test_a_file_new_in_the_template_is_added(project_from_copy, template_copy):
     (template_copy / "{{cookiecutter.project_slug}}" / "Makefile").write_text("lint:\n\ttox -e lint\n")
 
-    result = apply_update(plan_update(project_from_copy))
+    result = apply_update(plan_update(project_from_copy, trust_template=True))
 
     assert result.written == ("Makefile",)
     assert (project_from_copy / "Makefile").read_text() == "lint:\n\ttox -e lint\n"
@@ -132,7 +132,7 @@ def test_a_file_dropped_by_the_template_is_removed_unless_the_user_changed_it(pr
     (template_copy / "{{cookiecutter.project_slug}}" / "setup.cfg").unlink()
     (project_from_copy / "setup.cfg").write_text("[mine]\n")
 
-    plan = plan_update(project_from_copy)
+    plan = plan_update(project_from_copy, trust_template=True)
     result = apply_update(plan)
 
     assert {(change.path, change.action, change.user_changed) for change in plan.changes} == {
@@ -150,14 +150,14 @@ def test_user_code_is_never_part_of_an_update(project_from_copy, template_copy):
     (project_from_copy / "pipelines" / "churn" / "pipeline.py").write_text("# my pipeline\n")
     (project_from_copy / "tests" / "test_mine.py").write_text("def test_mine():\n    pass\n")
 
-    plan = plan_update(project_from_copy)
+    plan = plan_update(project_from_copy, trust_template=True)
 
     assert plan.changes == ()
     assert (project_from_copy / "pipelines" / "churn" / "pipeline.py").read_text() == "# my pipeline\n"
 
 
 def test_template_option_switches_the_recorded_template(default_project, template_copy):
-    apply_update(plan_update(default_project.path, template=str(template_copy)))
+    apply_update(plan_update(default_project.path, template=str(template_copy), trust_template=True))
 
     assert record_of(default_project.path)["template"] == str(template_copy)
 

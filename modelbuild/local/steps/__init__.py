@@ -71,7 +71,7 @@ class StepContext:
     region: str = "local"
     state_dir: Path | None = None
     notify: Callable[[str], None] = lambda message: None  # a message for the user while the step runs
-    cancelled: threading.Event = field(default_factory=threading.Event)  # set when the run is interrupted
+    cancelled: Any = field(default_factory=threading.Event)  # processes.Cancellation: set when the run is stopped
     callback_answers: Mapping[str, Any] = field(default_factory=dict)  # step -> callbacks.Answer (run --callback)
 
 
