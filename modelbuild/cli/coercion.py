@@ -5,7 +5,8 @@ before it looks at the value. Importing pydantic and building ~20 adapters costs
 all of `modelbuild --help`) on every command, although most values are absent (None) and the rest
 are plain text for `str` or `Path` options or number defaults. `defer_coercion` gives each parameter a runtime coercion
 that returns those values exactly as typer's would (typer's own code for None and for path checks)
-and builds typer's adapter only for anything else (numbers, choices, lists, parsers, odd text).
+and builds typer's adapter only for anything else (numbers, choices, lists, odd text); an option's
+own `parser` is called as typer's adapter would call it.
 tests/cli/test_coercion.py checks the results against typer's own coercion value by value.
 
 It hooks typer internals (`_TyperParameter._runtime_param`, `typer._coercion`); when they are not
@@ -15,7 +16,7 @@ what it expects, it leaves the parameters alone and typer coerces as it always d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 try:
     from typer._coercion import RuntimeParam, build_runtime_param
@@ -77,8 +78,11 @@ def _plain_value(value: Any, param: Any, ctx: Any) -> Any:
     or the number itself."""
     descriptor = param.type_descriptor
     info = descriptor.parameter_info
-    if info.parser is not None or descriptor.is_file:
+    if descriptor.is_file:
         return _NOT_PLAIN
+    if info.parser is not None:  # typer's adapter for a parser is `parser(value)` and nothing else
+        leaf = get_origin(descriptor.annotation) not in (list, tuple)
+        return info.parser(value) if leaf and type(value) is str else _NOT_PLAIN
     if descriptor.annotation in (int, float) and type(value) is descriptor.annotation:
         within = (info.min is None or value >= info.min) and (info.max is None or value <= info.max)
         return value if within else _NOT_PLAIN

@@ -154,8 +154,8 @@ def parse_steps(text: str | None, option: str = "--steps") -> tuple[str, ...]:
     return names
 
 
-def parse_parameters(pairs: list[str] | None, option: str = "--parameter", *, name: str = "NAME",
-                     example: str = "MseThreshold=6.5") -> dict[str, str]:
+def parse_parameters(pairs: list[str] | None, option: str = "--parameter", example: str = "MseThreshold=6.5", *,
+                     name: str = "NAME") -> dict[str, str]:
     """Parse repeated NAME=VALUE options (--parameter, --set) into a dict of raw strings.
 
     Values stay text (a --parameter is typed later against the definition); a value may hold "=".

@@ -1,13 +1,13 @@
 """Stubbed steps: a step's properties taken from a file instead of running it (`run --local --stub STEP=FILE`).
 
 A stub file holds the step's properties as SageMaker reports them, e.g. for a Lambda or Callback step
-`{"OutputParameters": [{"Name": "row_count", "Value": 240}]}`, for an EMR step `{"ClusterId": "j-1"}`.
+`{"OutputParameters": [{"Name": "row_count", "Value": 240}]}`, for an EMR step `{"Id": "s-1"}`.
 Values may be pipeline expressions (`{"Get": "Execution.PipelineExecutionId"}`, `{"Std:Join": ...}`),
 evaluated when the step would run. The one key that is not a property, `LocalFiles`, lists local
 files or directories (relative to the stub file) to place at S3 URIs, so steps downstream find
 the outputs the stubbed step would have written:
 
-    {"ClusterId": "j-LOCAL",
+    {"Id": "s-LOCAL",
      "LocalFiles": [{"S3Uri": "s3://bucket/emr/output", "LocalPath": "emr-output"}]}
 
 Stubbed steps end with status Stubbed: never cached, never reused by --resume or --steps as if
@@ -28,19 +28,6 @@ from modelbuild.definition.dsl import PipelineSpec
 from modelbuild.errors import UnknownStepError, UsageError, did_you_mean
 
 LOCAL_FILES = "LocalFiles"
-# Properties of step types that have no SageMaker Describe* operation, as the SDK's steps declare them.
-_CHECK_PROPERTIES = {
-    "CalculatedBaselineConstraints", "CalculatedBaselineStatistics", "BaselineUsedForDriftCheckStatistics",
-    "BaselineUsedForDriftCheckConstraints",
-}
-PROPERTIES: dict[str, frozenset[str]] = {
-    "QualityCheck": frozenset(_CHECK_PROPERTIES),
-    "ClarifyCheck": frozenset({"CalculatedBaselineConstraints", "BaselineUsedForDriftCheckConstraints"}),
-    "EMR": frozenset({"ClusterId", "ExecutionRoleArn", "ClusterConfig", "Id", "Name", "Config", "ActionOnFailure",
-                      "Status"}),  # EMR's Step shape, plus what EMRStep adds
-}
-
-
 class StubError(UsageError):
     """Raised when a --stub names no step of the pipeline, or its file is unreadable or not shaped as properties."""
 
@@ -99,19 +86,9 @@ def load_stubs(files: Mapping[str, str | os.PathLike[str]], spec: PipelineSpec) 
                             '{"S3Uri": ..., "LocalPath": ...} objects')
         step_type = spec.steps[step_name].type
         for name in document:
-            problem = property_problem(step_type, name)
+            problem = service_model.property_problem(step_type, (name,))
             if problem:
                 raise StubError(f"stub file {str(path)!r} of step {step_name!r}: {problem}",
                                 hint="A stub holds the step's properties as SageMaker reports them.")
         stubs[step_name] = Stub(step_name, path.resolve(), document, tuple(local_files))
     return stubs
-
-
-def property_problem(step_type: str, name: str) -> str | None:
-    """Why a step of `step_type` has no top-level property `name`, or None (also when its properties are unknown)."""
-    if step_type in PROPERTIES:
-        allowed = PROPERTIES[step_type]
-        if name in allowed:
-            return None
-        return f"a {step_type} step has no property {name!r}; it has: {', '.join(sorted(allowed))}"
-    return service_model.property_problem(step_type, name)

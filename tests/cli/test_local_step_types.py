@@ -43,7 +43,7 @@ EMR_PIPELINE = {"Version": "2020-12-01", "Parameters": [], "Steps": [
     {"Name": "SparkPrep", "Type": "EMR", "Arguments": {"ClusterId": "j-1", "StepConfig": {
         "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["spark-submit", "s3://bucket/prep.py"]}}}},
     {"Name": "Check", "Type": "Condition", "Arguments": {
-        "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Steps.SparkPrep.ClusterId"}, "RightValue": "j-LOCAL"}],
+        "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Steps.SparkPrep.Id"}, "RightValue": "j-LOCAL"}],
         "ElseSteps": [{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "wrong cluster"}}]}}]}
 
 
@@ -51,7 +51,7 @@ def test_run_with_a_stub_shows_the_step_stubbed(tmp_path):
     definition = tmp_path / "emr.json"
     definition.write_text(json.dumps(EMR_PIPELINE))
     stub = tmp_path / "stub.json"
-    stub.write_text(json.dumps({"ClusterId": "j-LOCAL"}))
+    stub.write_text(json.dumps({"Id": "j-LOCAL"}))
 
     result = runner.invoke(app, ["run", "--local", "--definition", str(definition), "--stub", f"SparkPrep={stub}",
                                  "--state-dir", str(tmp_path / "state"), "--json"])

@@ -33,7 +33,7 @@ def emr_stub(tmp_path):
     (tmp_path / "emr-output").mkdir()
     (tmp_path / "emr-output" / "value.txt").write_text("41")
     path = tmp_path / "emr.json"
-    path.write_text(json.dumps({"ClusterId": "j-LOCAL",
+    path.write_text(json.dumps({"Id": "j-LOCAL",
                                 "LocalFiles": [{"S3Uri": EMR_OUTPUT, "LocalPath": "emr-output"}]}))
     return path
 
@@ -43,7 +43,7 @@ def test_an_emr_step_runs_with_a_stub_and_its_files_feed_the_next_step(workspace
 
     assert record.status == SUCCEEDED, record.failure_reason
     assert statuses(record) == {"SparkPrep": STUBBED, "Count": SUCCEEDED}
-    assert record.steps[0].properties == {"ClusterId": "j-LOCAL"}
+    assert record.steps[0].properties == {"Id": "j-LOCAL"}
     assert step_output(workspace, record, "Count") == "42"
 
 
@@ -66,12 +66,12 @@ def test_stubbed_steps_are_never_cached_and_resume_does_not_reuse_them(workspace
 
 def test_stub_values_may_be_expressions(workspace, tmp_path):
     path = tmp_path / "stub.json"
-    path.write_text(json.dumps({"ClusterId": {"Std:Join": {"On": "-", "Values": [
+    path.write_text(json.dumps({"Id": {"Std:Join": {"On": "-", "Values": [
         "j", {"Get": "Execution.PipelineExecutionId"}]}}}))
 
     record = workspace.run(definition(emr_step()), stubs={"SparkPrep": path})
 
-    assert record.steps[0].properties == {"ClusterId": f"j-{record.id}"}
+    assert record.steps[0].properties == {"Id": f"j-{record.id}"}
 
 
 def test_a_stub_may_stand_in_for_a_step_the_engine_could_run(workspace, tmp_path):
@@ -141,7 +141,7 @@ def test_a_quality_check_stub_feeds_the_baselines_downstream(workspace, tmp_path
 
 @pytest.mark.parametrize(("step_type", "wrong", "expected"), [
     ("QualityCheck", "CalculatedBaselineStatistic", "CalculatedBaselineStatistics"),
-    ("ClarifyCheck", "CalculatedBaselineStatistics", "BaselineUsedForDriftCheckConstraints"),
+    ("ClarifyCheck", "CalculatedBaselineStatistics", "CalculatedBaselineConstraints"),
 ])
 def test_check_stubs_must_use_the_check_steps_property_names(workspace, tmp_path, step_type, wrong, expected):
     path = tmp_path / "check.json"
