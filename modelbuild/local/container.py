@@ -1,8 +1,10 @@
 """Container emulation: a job directory standing in for `/opt/ml`, and a process started without a shell.
 
-Any `/opt/ml/...` path in a job's command, arguments or environment is mapped to the same path below the
-job's directory, so step scripts that take their paths as arguments run unchanged, with no root and no
-Docker, on Linux and macOS alike.
+How the job's process sees its directory at `/opt/ml` depends on the isolation mode (see
+`modelbuild.local.isolation`): in a private mount namespace it is simply there; otherwise any `/opt/ml/...`
+path in the job's command, arguments or environment is mapped to the same path below the job's directory,
+so step scripts that take their paths as arguments run unchanged, with no root and no Docker, on Linux
+and macOS alike. The step's log starts with the mode that ran and what it cannot cover.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from modelbuild.local.isolation import SETUP_FAILED, choose
 from modelbuild.local.steps import StepFailed
 
 CONTAINER_ROOT = "/opt/ml"
 HARD_CODED_PATH_ADVICE = (
-    ". The script opened a container path written in its source, which the local engine cannot map: "
-    "pass the path as an argument (ContainerArguments) or read it from the environment"
+    ". The script opened a container path written in its source, which the local engine cannot map without a "
+    "private mount namespace (see the isolation line at the top of the log): pass the path as an argument "
+    "(ContainerArguments) or read it from the environment"
 )
 _CONTAINER_PATH = re.compile(r"(?<![\w/.])/opt/ml(?=/|$|\s|:)")
 _PYTHONS = {"python", "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python"}
@@ -39,6 +43,7 @@ class Job:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.dir = job_dir
         self.log_path = log_path
+        self.isolation = choose()
 
     def local(self, container_path: str) -> Path:
         """The job-directory path standing for a container path."""
@@ -48,12 +53,16 @@ class Job:
         """`text` with every /opt/ml path replaced by its job-directory path."""
         return _CONTAINER_PATH.sub(str(self.dir / "opt" / "ml").replace("\\", "/"), text)
 
+    def job_text(self, text: str) -> str:
+        """`text` as the job's process must see it: as is where /opt/ml is real, else mapped."""
+        return text if self.isolation.real_container_paths else self.map_text(text)
+
     def command(self, argv: Sequence[str]) -> list[str]:
-        """The command to start: python interpreters become this one, container paths are mapped."""
+        """The command to start: python interpreters become this one, container paths are mapped if need be."""
         if not argv:
             raise StepFailed("the job has no entrypoint")
-        program = sys.executable if argv[0] in _PYTHONS else self.map_text(str(argv[0]))
-        return [program, *(self.map_text(str(arg)) for arg in argv[1:])]
+        program = sys.executable if argv[0] in _PYTHONS else self.job_text(str(argv[0]))
+        return [program, *(self.job_text(str(arg)) for arg in argv[1:])]
 
     def run(self, argv: Sequence[str], environment: Mapping[str, str] | None = None,
             max_runtime: float | None = None) -> None:
@@ -69,14 +78,16 @@ class Job:
                 not start (retryable).
         """
         env = dict(os.environ)
-        env.update({key: self.map_text(str(value)) for key, value in (environment or {}).items()})
+        env.update({key: self.job_text(str(value)) for key, value in (environment or {}).items()})
         env["PYTHONUNBUFFERED"] = "1"
         command = self.command(argv)
+        (self.dir / "opt" / "ml").mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            log.write(f"$ {' '.join(command)}\n".encode())
+            log.write(f"[modelbuild] isolation: {self.isolation.note}\n$ {' '.join(command)}\n".encode())
             log.flush()
             try:
-                exit_code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env,
+                started = self.isolation.wrap(command, self.dir / "opt" / "ml")
+                exit_code = subprocess.run(started, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env,
                                            stdin=subprocess.DEVNULL, check=False, timeout=max_runtime).returncode
             except subprocess.TimeoutExpired as exc:
                 raise StepFailed(f"the job ran over its MaxRuntimeInSeconds ({max_runtime:g}) and was stopped; "
@@ -86,11 +97,14 @@ class Job:
                                  "(the local engine runs python entrypoints and scripts of the job)") from exc
             except OSError as exc:
                 raise StepFailed(f"cannot start {command[0]!r}: {exc}", CANNOT_START) from exc
+        if exit_code == SETUP_FAILED and "modelbuild: cannot make" in self.tail(1):  # the launcher's own failure
+            raise StepFailed(f"{self.tail(1)} (log: {self.log_path})", CANNOT_START)
         if exit_code < 0:
             raise StepFailed(f"the job was killed by signal {-exit_code}; log: {self.log_path}", KILLED)
         if exit_code:
             tail = self.tail()
-            advice = HARD_CODED_PATH_ADVICE if f"'{CONTAINER_ROOT}/" in tail else ""
+            mapped = not self.isolation.real_container_paths
+            advice = HARD_CODED_PATH_ADVICE if mapped and f"'{CONTAINER_ROOT}/" in tail else ""
             raise StepFailed(f"AlgorithmError: exit code {exit_code}: {tail} (log: {self.log_path}){advice}")
 
     def tail(self, lines: int = 3) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
 from modelbuild.errors import UsageError
 from modelbuild.local.digests import DigestMemo
+from modelbuild.local.isolation import choose as choose_isolation
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
@@ -156,6 +157,7 @@ def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: 
     """The parsed definition, the plan and the parameter values, all checked before anything runs."""
     spec = parse_definition(source.text)
     check_supported(spec)
+    choose_isolation()  # a forced isolation mode this machine lacks fails here, before any step
     if resume and parameters:  # as SageMaker's retry: the reused outputs were made with the old values
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")
