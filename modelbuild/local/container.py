@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from modelbuild.local.isolation import SETUP_FAILED, choose
+from modelbuild.local.s3_endpoint import apply_environment
 from modelbuild.local.steps import StepFailed
 
 CONTAINER_ROOT = "/opt/ml"
@@ -36,7 +37,8 @@ KILLED, CANNOT_START = "SageMaker.JOB_INTERNAL_ERROR", "SageMaker.RESOURCE_LIMIT
 class Job:
     """One attempt of a job: its directory (the emulated container) and its log."""
 
-    def __init__(self, job_dir: Path, log_path: Path) -> None:
+    def __init__(self, job_dir: Path, log_path: Path,
+                 environment: Mapping[str, str | None] | None = None) -> None:
         if job_dir.exists():
             shutil.rmtree(job_dir)
         job_dir.mkdir(parents=True)
@@ -44,6 +46,7 @@ class Job:
         self.dir = job_dir
         self.log_path = log_path
         self.isolation = choose()
+        self.environment = environment or {}  # the run's changes to the user's environment (None: removed)
 
     def local(self, container_path: str) -> Path:
         """The job-directory path standing for a container path."""
@@ -77,7 +80,7 @@ class Job:
             StepFailed: non-zero exit or over its runtime (not retryable), killed by a signal or could
                 not start (retryable).
         """
-        env = dict(os.environ)
+        env = apply_environment(os.environ, self.environment)
         env.update({key: self.job_text(str(value)) for key, value in (environment or {}).items()})
         env["PYTHONUNBUFFERED"] = "1"
         command = self.command(argv)

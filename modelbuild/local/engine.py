@@ -19,6 +19,7 @@ from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, resolve_parameters
 from modelbuild.errors import UsageError
+from modelbuild.local import s3_endpoint
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.isolation import choose as choose_isolation
 from modelbuild.local.plan import Plan, plan_run
@@ -140,7 +141,10 @@ def run_pipeline(
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
         try:
-            status, reason = scheduler.run()
+            with s3_endpoint.serve(store.root) as served:  # jobs' own S3 calls reach the store during the run
+                ctx.job_environment = s3_endpoint.job_environment(served.url, source.region,
+                                                                  state.jobs_dir / execution_id)
+                status, reason = scheduler.run()
         except BaseException as exc:  # Ctrl-C (or an engine bug): the record must not stay Executing
             log.abort(execution_id, f"interrupted: {type(exc).__name__}")
             raise

@@ -79,6 +79,7 @@ class RunContext:
     source_execution: str | None = None
     included: frozenset[str] | None = None  # steps that take part (None: all)
     on_event: Callable[[StepEvent], None] = lambda event: None
+    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see s3_endpoint.job_environment
 
 
 class _InlineExecutor(Executor):
@@ -233,6 +234,7 @@ class Scheduler:
                 job_dir=self._job_dir(step.name),
                 log_path=self._log_path(step.name), store=self.ctx.store, registry=self.ctx.registry,
                 condition=self.resolver.condition, region=self.ctx.region,
+                job_environment=self.ctx.job_environment,
             )
             try:
                 return module.run(ctx)

@@ -26,7 +26,7 @@ def unsupported(arguments: Mapping[str, Any]) -> str | None:
 def run(ctx: StepContext) -> StepResult:
     """Run the processing job."""
     args = ctx.arguments
-    job = Job(ctx.job_dir, ctx.log_path)
+    job = Job(ctx.job_dir, ctx.log_path, ctx.job_environment)
     for item in args.get("ProcessingInputs") or []:
         source = item.get("S3Input")
         if not source:

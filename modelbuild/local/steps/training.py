@@ -45,7 +45,7 @@ def runs_builtin_algorithm(spec: Mapping[str, Any], hyperparameters: Mapping[str
 def run(ctx: StepContext) -> StepResult:
     """Train, then publish model.tar.gz (and output.tar.gz when the job wrote output data)."""
     args = ctx.arguments
-    job = Job(ctx.job_dir, ctx.log_path)
+    job = Job(ctx.job_dir, ctx.log_path, ctx.job_environment)
     hyperparameters = {k: str(v) for k, v in (args.get("HyperParameters") or {}).items()}
     spec = args.get("AlgorithmSpecification") or {}
     read_only = runs_builtin_algorithm(spec, hyperparameters)  # no user code touches the channels
