@@ -92,7 +92,7 @@ def _command(ctx: StepContext, job: Job, spec: Mapping[str, Any], hyperparameter
         return [*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])]
     image = spec.get("TrainingImage") or spec.get("AlgorithmName") or ""
     if is_xgboost_image(image):
-        return ["python3", "-m", XGBOOST_ALGORITHM, str(job.dir / "opt" / "ml")]
+        return ["python3", "-m", XGBOOST_ALGORITHM, str(job.dir / "opt" / "ml"), str(image)]
     raise StepFailed(f"the local engine cannot emulate training image {image!r}")
 
 
