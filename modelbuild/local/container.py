@@ -83,6 +83,8 @@ class Job:
         env = apply_environment(os.environ, self.environment)
         env.update({key: self.job_text(str(value)) for key, value in (environment or {}).items()})
         env["PYTHONUNBUFFERED"] = "1"
+        # `python3` in a job's shell scripts (the SDK's drivers) is the interpreter the engine runs jobs with
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
         command = self.command(argv)
         (self.dir / "opt" / "ml").mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

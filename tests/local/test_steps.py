@@ -220,7 +220,9 @@ def test_processing_environment_maps_container_paths_in_paths_isolation(workspac
     assert environment["DATA_DIR"].endswith("/jobs/" + record.id + "/Env/opt/ml/processing/input/data")
 
 
-def test_sdk_v3_model_trainer_source_code_is_named_unsupported_before_running(with_training_data):
+def test_sdk_v3_model_trainer_source_code_is_named_unsupported_before_running_without_a_namespace(
+        with_training_data, monkeypatch):
+    monkeypatch.setenv("MODELBUILD_ISOLATION", "paths")
     step = training(image="123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1")
     step["Arguments"]["AlgorithmSpecification"].update({
         "ContainerEntrypoint": ["/bin/bash"],
