@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from modelbuild.local import requirements
 from modelbuild.local.isolation import SETUP_FAILED, choose
 from modelbuild.local.s3_endpoint import apply_environment
 from modelbuild.local.steps import StepFailed
@@ -88,7 +89,11 @@ class Job:
         command = self.command(argv)
         (self.dir / "opt" / "ml").mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            log.write(f"[modelbuild] isolation: {self.isolation.note}\n$ {' '.join(command)}\n".encode())
+            log.write(f"[modelbuild] isolation: {self.isolation.note}\n".encode())
+            # the cache lives in the state directory, beside jobs/ (the job directory is jobs/<execution>/<step>)
+            for name, value in requirements.prepare(self.dir, self.dir.parents[2] / "requirements", log).items():
+                env[name] = os.pathsep.join([value, *([env[name]] if env.get(name) else [])])
+            log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
             try:
                 started = self.isolation.wrap(command, self.dir / "opt" / "ml")
