@@ -124,3 +124,96 @@ def model_member_of(store: ObjectStore, uri: str, member: str) -> bytes:
     holder = _Workspace()
     holder.store = store
     return model_member(holder, uri, member)
+
+
+SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+FRAMEWORK_PROCESSOR = '''
+import os
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
+
+
+def get_pipeline(region="us-east-1", role=None, default_bucket=None, sagemaker_session=None,
+                 pipeline_name="FrameworkProcessorPipeline"):
+    from sagemaker.core.processing import FrameworkProcessor
+    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    processor = FrameworkProcessor(image_uri="IMAGE", role=role, instance_type="ml.m5.large", instance_count=1,
+                                   sagemaker_session=sagemaker_session, base_job_name="count")
+    data = ProcessingS3Input(s3_uri=f"s3://{default_bucket}/data/train.csv", local_path="/opt/ml/processing/input/data",
+                             s3_data_type="S3Prefix", s3_input_mode="File")
+    out = ProcessingS3Output(s3_uri=f"s3://{default_bucket}/counted", local_path="/opt/ml/processing/output",
+                             s3_upload_mode="EndOfJob")
+    args = processor.run(code="count.py", source_dir=SOURCE, arguments=["--factor", "3"],
+                         inputs=[ProcessingInput(input_name="data", s3_input=data)],
+                         outputs=[ProcessingOutput(output_name="out", s3_output=out)])
+    return Pipeline(name=pipeline_name, steps=[ProcessingStep(name="Count", step_args=args)],
+                    sagemaker_session=sagemaker_session)
+'''.replace("IMAGE", SKLEARN_IMAGE)
+
+COUNT_SCRIPT = '''
+import argparse, pathlib
+import helper  # a module of the source directory, beside the entry script
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--factor", type=int)
+rows = pathlib.Path("/opt/ml/processing/input/data/train.csv").read_text().splitlines()
+pathlib.Path("/opt/ml/processing/output/count.txt").write_text(helper.scaled(len(rows), parser.parse_args().factor))
+'''
+
+
+@pytest.mark.slow  # builds with the SDK
+@needs_namespace
+def test_a_framework_processor_with_source_dir_and_requirements_runs_through_runproc(tmp_path):
+    project = make_project(tmp_path / "project", "count_project", FRAMEWORK_PROCESSOR, {
+        "src/count.py": COUNT_SCRIPT, "src/helper.py": "def scaled(n, k):\n    return str(n * k)\n",
+        "src/requirements.txt": "scikit-learn\nnumpy>=1\n"})
+
+    _, record, store = build_and_run(project, "count_project.pipeline", tmp_path / "state")
+
+    assert record.status == "Succeeded", record.failure_reason
+    assert store.read_bytes("s3://bkt/counted/count.txt") == b"180"
+    log = Path(record.steps[0].log_path).read_text()
+    assert "runproc.sh" in log and "every requirement is satisfied" in log
+    assert "skipped 'pip uninstall --yes typing'" in log
+
+
+FUNCTION_STEPS = '''
+def get_pipeline(region="us-east-1", role=None, default_bucket=None, sagemaker_session=None,
+                 pipeline_name="FunctionPipeline"):
+    from sagemaker.core.workflow.conditions import ConditionEquals
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.function_step import step
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    @step(name="MakeNumbers", instance_type="ml.m5.large", image_uri="IMAGE", role=role)
+    def make_numbers(n):
+        return list(range(n))
+
+    @step(name="Total", instance_type="ml.m5.large", image_uri="IMAGE", role=role)
+    def total(numbers):
+        return sum(numbers)
+
+    result = total(make_numbers(5))
+    check = ConditionStep(name="IsTen", conditions=[ConditionEquals(left=result, right=10)], if_steps=[],
+                          else_steps=[FailStep(name="WrongTotal", error_message="the total is not 10")])
+    return Pipeline(name=pipeline_name, steps=[check], sagemaker_session=sagemaker_session)
+'''.replace("IMAGE", SKLEARN_IMAGE)
+
+
+@pytest.mark.slow  # builds with the SDK, and each function step imports it in its job
+@needs_namespace
+def test_step_functions_pass_return_values_to_a_later_step_and_a_condition(tmp_path):
+    project = make_project(tmp_path / "project", "function_project", FUNCTION_STEPS, {})
+
+    _, record, store = build_and_run(project, "function_project.pipeline", tmp_path / "state")
+
+    assert record.status == "Succeeded", record.failure_reason
+    steps = {step.name: step for step in record.steps}
+    assert steps["IsTen"].properties["Outcome"] is True and steps["WrongTotal"].status == "Skipped"
+    results = steps["Total"].properties["OutputDataConfig"]["S3OutputPath"]
+    assert json.loads(store.read_bytes(f"{results}/results.json"))["Result"] == 10
+    assert "job_driver.sh" in Path(steps["MakeNumbers"].log_path).read_text()
