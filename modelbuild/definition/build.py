@@ -20,6 +20,7 @@ from typing import Any
 from modelbuild.definition.loader import FACTORY_NAME, call_kwargs, importing_from, load_pipeline_module, one_line
 from modelbuild.definition.offline import (
     PLACEHOLDER_ROLE,
+    content_addressed_code_prefixes,
     location_independent_code_hashes,
     offline_environment,
     offline_session,
@@ -130,10 +131,11 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
                 f"{module.name}.{FACTORY_NAME}() failed: {type(exc).__name__}: {one_line(exc)}",
                 hint="Run with --debug for the traceback.",
             ) from exc
+    text, uploads = content_addressed_code_prefixes(text, session.uploads)
     return BuiltDefinition(
         text=text,
         definition=json.loads(text),
-        uploads=dict(sorted(session.uploads.items())),
+        uploads=uploads,
         pipeline_name=pipeline_name,
         region=region,
         module=module.name,

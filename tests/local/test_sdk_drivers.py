@@ -71,12 +71,12 @@ def make_project(root: Path, package: str, pipeline: str, files: dict[str, str])
     return root
 
 
-def build(project: Path, module: str, state: Path) -> str:
+def build(project: Path, module: str, state: Path, *options: str) -> str:
     """The definition `modelbuild get-definition` builds from the project (in its own process, as a user
     runs it; the SDK stays out of the test process), its code staged in the store below `state`."""
     done = subprocess.run([str(Path(sys.executable).parent / "modelbuild"), "get-definition", "-n", module,
                            "--kwargs", json.dumps({"default_bucket": "bkt", "region": "us-east-1"}),
-                           "--state-dir", str(state)],
+                           "--state-dir", str(state), *options],
                           cwd=project, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -217,3 +217,20 @@ def test_step_functions_pass_return_values_to_a_later_step_and_a_condition(tmp_p
     results = steps["Total"].properties["OutputDataConfig"]["S3OutputPath"]
     assert json.loads(store.read_bytes(f"{results}/results.json"))["Result"] == 10
     assert "job_driver.sh" in Path(steps["MakeNumbers"].log_path).read_text()
+
+
+@pytest.mark.slow  # builds with the SDK four times
+def test_offline_builds_of_source_code_jobs_are_byte_identical(tmp_path):
+    trainer = make_project(tmp_path / "trainer", "fit_project", MODEL_TRAINER, {"src/train.py": TRAIN_SCRIPT})
+    processor = make_project(tmp_path / "processor", "count_project", FRAMEWORK_PROCESSOR, {
+        "src/count.py": COUNT_SCRIPT, "src/helper.py": "def scaled(n, k):\n    return str(n * k)\n"})
+
+    for project, module in ((trainer, "fit_project.pipeline"), (processor, "count_project.pipeline")):
+        first = build(project, module, tmp_path / "first")
+        for source in (project / module.split(".")[0] / "src").iterdir():
+            source.touch()  # a new mtime, the same content
+        second = build(project, module, tmp_path / "second", "--rebuild")
+        assert first == second
+        assert "2026" not in first and "2025" not in first  # no build time in any code prefix
+    assert sorted(p.relative_to(tmp_path / "first") for p in (tmp_path / "first" / "s3").rglob("*") if p.is_file()) \
+        == sorted(p.relative_to(tmp_path / "second") for p in (tmp_path / "second" / "s3").rglob("*") if p.is_file())
