@@ -39,6 +39,8 @@ required_packages = SAGEMAKER + [
     "scikit-learn>=1.4",
     "pandas>=2.0",
     "numpy>=1.26",
+    # PEP 508 requirement parsing: is a job's requirements.txt satisfied? (pip's own parser, not importable)
+    "packaging>=23",
 ]
 extras = {
     "test": [

@@ -35,6 +35,33 @@ _PYTHONS = {"python", "python3", "/usr/bin/python3", "/usr/local/bin/python3", "
 KILLED, CANNOT_START = "SageMaker.JOB_INTERNAL_ERROR", "SageMaker.RESOURCE_LIMIT"
 
 
+_SHELLS = {"bash", "sh", "dash", "zsh"}
+
+
+def entrypoint_problem(entrypoint: Sequence[Any]) -> str | None:
+    """Why the engine cannot run a job's ContainerEntrypoint on this machine, or None (checked before the run).
+
+    A program of the image (an absolute path outside /opt/ml that this machine lacks) cannot run; a
+    shell script under /opt/ml (the SDK's runproc.sh, job_driver.sh) can only where /opt/ml is real.
+    """
+    words = [word for word in entrypoint if isinstance(word, str)]
+    if not words or words[0] in _PYTHONS:
+        return None
+    program = words[0]
+    if program.startswith(f"{CONTAINER_ROOT}/"):
+        return None  # a script the job's inputs bring
+    if os.path.isabs(program) and not os.path.exists(program):
+        return f"its entrypoint {program!r} is a program inside the image, which this machine does not have"
+    if not os.path.isabs(program) and shutil.which(program) is None:
+        return f"its entrypoint {program!r} is not a program on this machine's PATH"
+    script = next((word for word in words[1:] if word.startswith(f"{CONTAINER_ROOT}/")), None)
+    mode = choose()
+    if Path(program).name in _SHELLS and script and not mode.real_container_paths:
+        return (f"its entrypoint runs {script} with {Path(program).name}, and a shell script reaches /opt/ml itself, "
+                f"which needs isolation mode namespace (jobs here run in {mode.note.partition(':')[0]})")
+    return None
+
+
 class Job:
     """One attempt of a job: its directory (the emulated container) and its log."""
 

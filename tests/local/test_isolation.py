@@ -11,6 +11,7 @@ import pytest
 
 from modelbuild.local import isolation
 from modelbuild.local.isolation import IsolationUnavailableError
+from modelbuild.local.steps import UnsupportedStepError
 
 from .conftest import definition, processing, statuses, step_output
 
@@ -120,3 +121,22 @@ def test_an_unknown_mode_is_refused_with_the_choices(monkeypatch):
 
     with pytest.raises(IsolationUnavailableError, match="auto, namespace, paths"):
         isolation.choose()
+
+
+def test_the_sdks_shell_drivers_are_refused_before_the_run_without_a_namespace(workspace, monkeypatch):
+    monkeypatch.setenv("MODELBUILD_ISOLATION", "paths")
+    step = processing("FrameworkProcessor", "write")
+    step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] = [
+        "/bin/bash", "/opt/ml/processing/input/entrypoint/runproc.sh"]
+
+    with pytest.raises(UnsupportedStepError, match="runs /opt/ml/processing/input/entrypoint/runproc.sh with bash"):
+        workspace.run(definition(step))
+    assert not (workspace.root / "jobs").exists()
+
+
+def test_a_program_of_the_image_is_refused_before_the_run(workspace):
+    step = processing("ImageProgram", "write")
+    step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] = ["/usr/local/bin/serve-the-model"]
+
+    with pytest.raises(UnsupportedStepError, match="a program inside the image"):
+        workspace.run(definition(step))

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modelbuild.local.container import Job, max_runtime
+from modelbuild.local.container import Job, entrypoint_problem, max_runtime
 from modelbuild.local.isolation import choose
 from modelbuild.local.steps import StepContext, StepFailed, StepResult
 
@@ -113,7 +113,9 @@ def unsupported(arguments: Mapping[str, Any]) -> str | None:
             return (f"SDK v3 ModelTrainer source code runs the SDK's sm_drivers scripts, which need /opt/ml itself; "
                     f"jobs here run in isolation mode {mode.note.partition(':')[0]}")
         return None
-    if "sagemaker_program" in (arguments.get("HyperParameters") or {}) or spec.get("ContainerEntrypoint"):
+    if spec.get("ContainerEntrypoint"):
+        return entrypoint_problem([*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])])
+    if "sagemaker_program" in (arguments.get("HyperParameters") or {}):
         return None
     if isinstance(image, str) and not is_xgboost_image(image):
         return (f"training image {image!r} is not emulated (the built-in XGBoost algorithm and script mode "
