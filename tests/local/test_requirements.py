@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import json
+import tarfile
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
 
-from modelbuild.local.requirements import unsatisfied
+from modelbuild.local.requirements import find, unsatisfied
 
 from .conftest import definition, processing, step_output
 
@@ -110,3 +113,26 @@ def test_unsatisfied_reads_specifiers_markers_and_options():
     lines = "numpy>=1\nnumpy<1\nmb-absent\nfoo; python_version < '3'\n-r other.txt\n"
 
     assert unsatisfied(lines) == ["numpy<1", "mb-absent", "-r other.txt"]
+
+
+def test_requirements_are_found_where_each_driver_looks(tmp_path):
+    processing_code = tmp_path / "loose" / "processing" / "input" / "code"
+    processing_code.mkdir(parents=True)
+    (processing_code / "requirements.txt").write_text("a\n")
+    packed = tmp_path / "packed" / "processing" / "input" / "code"
+    packed.mkdir(parents=True)
+    with tarfile.open(packed / "sourcedir.tar.gz", "w:gz") as archive:
+        info = tarfile.TarInfo("requirements.txt")
+        info.size = 2
+        archive.addfile(info, io.BytesIO(b"b\n"))
+    trainer = tmp_path / "trainer" / "input" / "data"
+    (trainer / "sm_drivers").mkdir(parents=True)
+    (trainer / "code").mkdir()
+    (trainer / "sm_drivers" / "sourcecode.json").write_text(json.dumps({"requirements": "reqs.txt"}))
+    (trainer / "code" / "reqs.txt").write_text("c\n")
+    (tmp_path / "script" / "code").mkdir(parents=True)
+    (tmp_path / "script" / "code" / "requirements.txt").write_text("d\n")
+
+    found = [find(tmp_path / name) for name in ("loose", "packed", "trainer", "script", "none")]
+
+    assert found == ["a\n", "b\n", "c\n", "d\n", None]
