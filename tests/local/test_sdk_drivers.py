@@ -3,10 +3,12 @@ built from a user's project with the real SDK and run by the local engine on sma
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -16,7 +18,6 @@ from modelbuild.local import isolation
 from modelbuild.local.engine import PipelineSource, run_pipeline
 from modelbuild.local.steps import UnsupportedStepError
 from modelbuild.local.store import ObjectStore
-from tests.local.test_steps import model_member
 
 needs_namespace = pytest.mark.skipif(isolation.namespace_problem() is not None,
                                      reason="the SDK's drivers need a private mount namespace")
@@ -118,12 +119,8 @@ def test_model_trainer_source_code_is_refused_before_the_run_without_a_namespace
 
 
 def model_member_of(store: ObjectStore, uri: str, member: str) -> bytes:
-    class _Workspace:  # model_member reads through a workspace's store
-        pass
-
-    holder = _Workspace()
-    holder.store = store
-    return model_member(holder, uri, member)
+    with tarfile.open(fileobj=io.BytesIO(store.read_bytes(uri))) as archive:
+        return archive.extractfile(member).read()
 
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
