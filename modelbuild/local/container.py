@@ -20,7 +20,7 @@ from typing import Any
 
 from modelbuild.local import requirements
 from modelbuild.local.isolation import SETUP_FAILED, choose
-from modelbuild.local.s3_endpoint import apply_environment
+from modelbuild.local.job_environment import apply_environment
 from modelbuild.local.steps import StepFailed
 
 CONTAINER_ROOT = "/opt/ml"

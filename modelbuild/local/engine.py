@@ -22,6 +22,7 @@ from modelbuild.errors import UsageError
 from modelbuild.local import s3_endpoint
 from modelbuild.local.digests import DigestMemo
 from modelbuild.local.isolation import choose as choose_isolation
+from modelbuild.local.job_environment import job_environment
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.records import ExecutionLog, ExecutionRecord
 from modelbuild.local.registry import ACCOUNT, ModelRegistry
@@ -142,8 +143,7 @@ def run_pipeline(
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
         try:
             with s3_endpoint.serve(store.root) as served:  # jobs' own S3 calls reach the store during the run
-                ctx.job_environment = s3_endpoint.job_environment(served.url, source.region,
-                                                                  state.jobs_dir / execution_id)
+                ctx.job_environment = job_environment(served.url, source.region, state.jobs_dir / execution_id)
                 status, reason = scheduler.run()
         except BaseException as exc:  # Ctrl-C (or an engine bug): the record must not stay Executing
             log.abort(execution_id, f"interrupted: {type(exc).__name__}")

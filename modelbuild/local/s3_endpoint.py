@@ -1,6 +1,6 @@
 """An S3-compatible endpoint on 127.0.0.1 over the local store, for a job's own boto3 (and any SDK's) S3 calls.
 
-For the run's duration jobs get `AWS_ENDPOINT_URL_S3` pointing here (see `job_environment`), so
+For the run's duration jobs get `AWS_ENDPOINT_URL_S3` pointing here (see `modelbuild.local.job_environment`), so
 `boto3.resource("s3").Bucket(b).download_file(k, f)` in a seed-style script reads the store, and what a
 job uploads lands in it. The real S3 REST wire protocol (path-style, as botocore addresses an IP
 endpoint): ListBuckets, Head/CreateBucket, GetBucketLocation, ListObjects(V2), Get/Head/Put/Copy/Delete
@@ -44,7 +44,6 @@ NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MD5_LIMIT = 64 * 1024 * 1024
 UPLOADS = ".uploads"  # multipart parts, inside the store root (same filesystem: completing is a rename)
 CHUNK = 1024 * 1024
-ENV_INHERIT_AWS = "MODELBUILD_JOB_AWS"  # "inherit": jobs keep the user's AWS credentials for non-S3 services
 
 
 class S3Endpoint:
@@ -146,45 +145,6 @@ def serve(root: Path) -> Iterator[S3Endpoint]:
         yield endpoint
     finally:
         endpoint.close()
-
-
-def job_environment(endpoint_url: str, region: str, scratch: Path) -> dict[str, str | None]:
-    """What a job's environment changes: variables to set, and to remove (None).
-
-    A local job must not reach the user's real AWS account unless asked: every AWS_* variable of the
-    user's environment is dropped (credentials, profile, config and credentials files, endpoints,
-    container and web-identity credentials), boto3's default config files point at nothing, instance
-    metadata is off, and throwaway credentials sign requests to the local endpoint. S3 goes to the store;
-    every other service goes to the same endpoint, which answers that only S3 is served locally. With
-    MODELBUILD_JOB_AWS=inherit the user's AWS variables and files stay (for a job that calls other
-    services on purpose); S3 still goes to the store. Everything else of the user's environment (PATH,
-    HOME, the virtualenv, locale, proxies) is inherited, as the job runs with the user's Python.
-    """
-    region = region if region and region != "local" else "us-east-1"
-    changes: dict[str, str | None] = {}
-    if os.environ.get(ENV_INHERIT_AWS, "").lower() != "inherit":
-        changes.update({name: None for name in os.environ if name.startswith("AWS_")})
-        changes.update({
-            "AWS_ACCESS_KEY_ID": f"MODELBUILDLOCAL{secrets.token_hex(4).upper()}",
-            "AWS_SECRET_ACCESS_KEY": secrets.token_hex(20),
-            "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-aws-credentials"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ENDPOINT_URL": endpoint_url,
-        })
-    changes.update({"AWS_ENDPOINT_URL_S3": endpoint_url, "AWS_REGION": region, "AWS_DEFAULT_REGION": region})
-    return changes
-
-
-def apply_environment(base: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
-    """`base` with `changes` applied (None removes a variable)."""
-    env = dict(base)
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
 
 
 class S3Error(Exception):

@@ -79,7 +79,7 @@ class RunContext:
     source_execution: str | None = None
     included: frozenset[str] | None = None  # steps that take part (None: all)
     on_event: Callable[[StepEvent], None] = lambda event: None
-    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see s3_endpoint.job_environment
+    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see job_environment.job_environment
 
 
 class _InlineExecutor(Executor):

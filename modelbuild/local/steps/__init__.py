@@ -66,7 +66,7 @@ class StepContext:
     registry: Any  # ModelRegistry
     condition: Callable[[Mapping[str, Any]], bool]
     region: str = "local"
-    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see s3_endpoint.job_environment
+    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see job_environment.job_environment
 
 
 @dataclass
