@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from modelbuild.local import isolation
 from modelbuild.local.engine import PipelineSource, run_pipeline
 from modelbuild.local.steps import UnsupportedStepError
 from modelbuild.local.store import ObjectStore
+from tests.sagemaker_target.conftest import ROLE_ARN
 
 needs_namespace = pytest.mark.skipif(isolation.namespace_problem() is not None,
                                      reason="the SDK's drivers need a private mount namespace")
@@ -231,3 +233,29 @@ def test_offline_builds_of_source_code_jobs_are_byte_identical(tmp_path):
         assert "2026" not in first and "2025" not in first  # no build time in any code prefix
     assert sorted(p.relative_to(tmp_path / "first") for p in (tmp_path / "first" / "s3").rglob("*") if p.is_file()) \
         == sorted(p.relative_to(tmp_path / "second") for p in (tmp_path / "second" / "s3").rglob("*") if p.is_file())
+
+
+@pytest.mark.slow  # builds with the SDK twice, in processes of their own
+def test_the_code_a_sagemaker_run_uploads_is_what_the_definition_names_and_diff_sees_no_change(tmp_path, clients):
+    project = make_project(tmp_path / "project", "count_project", FRAMEWORK_PROCESSOR, {
+        "src/count.py": COUNT_SCRIPT, "src/helper.py": "def scaled(n, k):\n    return str(n * k)\n"})
+    clients.s3.create_bucket(Bucket="bkt")
+    modelbuild = str(Path(sys.executable).parent / "modelbuild")
+    options = ["-n", "count_project.pipeline", "--kwargs", json.dumps({"default_bucket": "bkt"}),
+               "--role-arn", ROLE_ARN]
+
+    started = subprocess.run([modelbuild, "run", "--target", "sagemaker", *options], cwd=project,
+                             capture_output=True, text=True, check=False)
+    fresh = {**os.environ, "MODELBUILD_HOME": str(tmp_path / "fresh")}  # no build to reuse: a build of its own
+    diffed = subprocess.run([modelbuild, "diff", "--exit-code", *options], cwd=project, env=fresh,
+                            capture_output=True, text=True, check=False)
+
+    assert started.returncode == 0, started.stderr
+    assert diffed.returncode == 0, diffed.stdout + diffed.stderr
+    assert "Building count_project.pipeline" in diffed.stderr  # a second build, not the first one reused
+    deployed = json.loads(clients.sagemaker.describe_pipeline(PipelineName="FrameworkProcessorPipeline")
+                          ["PipelineDefinition"])
+    code = next(item["S3Input"]["S3Uri"] for item in deployed["Steps"][0]["Arguments"]["ProcessingInputs"]
+                if item["InputName"] == "code")
+    keys = [item["Key"] for item in clients.s3.list_objects_v2(Bucket="bkt")["Contents"]]
+    assert f"{code[len('s3://bkt/'):]}sourcedir.tar.gz" in keys
