@@ -43,6 +43,8 @@ required_packages = SAGEMAKER_RANGE + [
     "scikit-learn>=1.4",
     "pandas>=2.0",
     "numpy>=1.26",
+    # PEP 508 requirement parsing: is a job's requirements.txt satisfied? (pip's own parser, not importable)
+    "packaging>=23",
 ]
 extras = {
     "test": SAGEMAKER_V3_PINS + [

@@ -32,6 +32,7 @@ from modelbuild.definition.local_aws import LocalAws, answering_locally
 from modelbuild.definition.offline import (
     PLACEHOLDER_ACCOUNT_ID,
     PLACEHOLDER_ROLE,
+    content_addressed_code_prefixes,
     inputs_stamp,
     location_independent_code_hashes,
     offline_environment,
@@ -160,10 +161,11 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
             pipeline = _call(f"{module.name}.{FACTORY_NAME}()", module.factory, **arguments)
             text = _call(f"the pipeline's definition() (built by {module.name}.{FACTORY_NAME}())", pipeline.definition)
         pipeline_name = pipeline.name
+    text, uploads = content_addressed_code_prefixes(text, aws.uploads)
     return BuiltDefinition(
         text=text,
         definition=json.loads(text),
-        uploads=dict(sorted(aws.uploads.items())),
+        uploads=uploads,
         pipeline_name=pipeline_name,
         region=region,
         module=module.name,

@@ -28,11 +28,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import hashlib
 import importlib.metadata
+import io
 import json
 import logging
 import os
+import re
+import tarfile
 import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -380,3 +384,55 @@ def stable_job_name_stamps(make_stamp: Callable[[], str]) -> Iterator[None]:
         utils.sagemaker_timestamp, utils.sagemaker_short_timestamp = saved[:2]
         if saved[2] is not None:
             debugger.time = saved[2]
+
+
+# A path segment the SDK stamps with the build's time: ModelTrainer's `<base job name>-%Y%m%d%H%M%S`,
+# name_from_base's `<base>-%Y-%m-%d-%H-%M-%S-<ms>` (FrameworkProcessor's code), @step's bare time.
+_TIMESTAMPED_SEGMENT = re.compile(r"^(?P<base>.*?)-?(?P<time>\d{4}(?:-\d{2}){5}-\d{3}|\d{14})$")
+
+
+def content_addressed_code_prefixes(text: str, uploads: Mapping[str, bytes]) -> tuple[str, dict[str, bytes]]:
+    """The definition and uploads with the SDK's timestamped code prefixes named by their content instead.
+
+    The SDK uploads ModelTrainer source code, FrameworkProcessor source dirs and @step payloads under
+    prefixes stamped with the build's time, so two builds of unchanged code differ and `diff` always
+    reports a change. Each such segment becomes `<base>-<sha256 of what is uploaded below it>[:16]`
+    (in the definition and in the uploads alike, so `run --target sagemaker` uploads to the same URIs),
+    and the SDK's tar.gz archives are re-packed without times or owners, so the same files give the
+    same bytes.
+    """
+    uploads = {uri: _reproducible_archive(data) if uri.endswith(".tar.gz") else data for uri, data in uploads.items()}
+    below: dict[str, dict[str, bytes]] = {}  # timestamped segment -> {the rest of the URI: content}
+    for uri, data in uploads.items():
+        parts = uri.split("/")  # s3: '' bucket key-parts...
+        for index in range(3, len(parts) - 1):
+            if _TIMESTAMPED_SEGMENT.match(parts[index]):
+                below.setdefault(parts[index], {})["/".join(parts[:index] + ["*"] + parts[index + 1:])] = data
+                break
+    renamed = {}
+    for segment, files in below.items():
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+        base = _TIMESTAMPED_SEGMENT.match(segment)["base"]
+        renamed[segment] = f"{base}-{digest.hexdigest()[:16]}" if base else digest.hexdigest()[:16]
+    for segment, name in renamed.items():
+        text = text.replace(segment, name)
+        uploads = {uri.replace(f"/{segment}/", f"/{name}/"): data for uri, data in uploads.items()}
+    return text, dict(sorted(uploads.items()))
+
+
+_VARYING_PAX_FIELDS = {"mtime", "atime", "ctime", "uid", "gid", "uname", "gname"}
+
+
+def _reproducible_archive(data: bytes) -> bytes:
+    """A tar.gz with the members of `data` in name order, without times or owners (the same files, the same bytes)."""
+    source = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
+    output = io.BytesIO()
+    with gzip.GzipFile(fileobj=output, mode="wb", mtime=0) as raw, tarfile.open(fileobj=raw, mode="w") as archive:
+        for member in sorted(source.getmembers(), key=lambda m: m.name):
+            content = source.extractfile(member) if member.isfile() else None
+            member.mtime, member.uid, member.gid, member.uname, member.gname = 0, 0, 0, "", ""
+            member.pax_headers = {k: v for k, v in member.pax_headers.items() if k not in _VARYING_PAX_FIELDS}
+            archive.addfile(member, content)
+    return output.getvalue()

@@ -19,8 +19,11 @@ from typing import Any
 
 from modelbuild.definition.dsl import PipelineSpec, parse_definition, read_definition_file, resolve_parameters
 from modelbuild.errors import BadParameterValueError, UsageError
+from modelbuild.local import s3_endpoint
 from modelbuild.local.callbacks import Answer, check_answers
 from modelbuild.local.digests import DigestMemo
+from modelbuild.local.isolation import choose as choose_isolation
+from modelbuild.local.job_environment import job_environment
 from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.plan import Plan, plan_run
 from modelbuild.local.processes import stop_on_signals
@@ -167,7 +170,9 @@ def run_pipeline(
         parallel = max_parallel or _definition_parallelism(spec) or os.cpu_count() or 1
         scheduler = SequentialScheduler(ctx) if parallel == 1 else ParallelScheduler(ctx, parallel)
         try:
-            with stop_on_signals(ctx.cancellation):
+            # jobs' own S3 calls reach the store during the run
+            with stop_on_signals(ctx.cancellation), s3_endpoint.serve(store.root) as served:
+                ctx.job_environment = job_environment(served.url, source.region, state.jobs_dir / execution_id)
                 status, reason = scheduler.run()
         except BaseException as exc:  # Ctrl-C (or an engine bug): the record must not stay Executing
             log.abort(execution_id, f"interrupted: {type(exc).__name__}")
@@ -199,6 +204,7 @@ def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: 
     spec = parse_definition(source.text)
     stubs = load_stubs(stub_files, spec)
     check_supported(spec, stubs)
+    choose_isolation()  # a forced isolation mode this machine lacks fails here, before any step
     if resume and parameters:  # as SageMaker's retry: the reused outputs were made with the old values
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")

@@ -91,6 +91,7 @@ class RunContext:
     state_dir: Path | None = None
     on_event: Callable[[StepEvent], None] = lambda event: None
     cancellation: Cancellation = field(default_factory=Cancellation)  # set by SIGINT/SIGTERM: stop the run
+    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see job_environment.job_environment
 
 
 class _InlineExecutor(Executor):
@@ -290,6 +291,7 @@ class Scheduler:
                 condition=self.resolver.condition, region=self.ctx.region, state_dir=self.ctx.state_dir,
                 notify=lambda message: self._notify(step, record, message), cancelled=self.ctx.cancellation,
                 callback_answers=self.ctx.callback_answers,
+                job_environment=self.ctx.job_environment,
             )
             if self.ctx.cancellation.is_set():
                 raise StepFailed(self.ctx.cancellation.reason)

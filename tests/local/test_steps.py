@@ -208,7 +208,8 @@ def test_an_invalid_approval_status_in_the_definition_fails_the_register_step(wo
     assert "Maybe" in record.failure_reason
 
 
-def test_processing_environment_maps_container_paths(workspace):
+def test_processing_environment_maps_container_paths_in_paths_isolation(workspace, monkeypatch):
+    monkeypatch.setenv("MODELBUILD_ISOLATION", "paths")
     step = processing("Env", "env")
     step["Arguments"]["Environment"] = {"DATA_DIR": "/opt/ml/processing/input/data", "PLAIN": "x"}
 
@@ -220,7 +221,9 @@ def test_processing_environment_maps_container_paths(workspace):
     assert environment["DATA_DIR"].endswith("/jobs/" + record.id + "/Env/opt/ml/processing/input/data")
 
 
-def test_sdk_v3_model_trainer_source_code_is_named_unsupported_before_running(with_training_data):
+def test_sdk_v3_model_trainer_source_code_is_named_unsupported_before_running_without_a_namespace(
+        with_training_data, monkeypatch):
+    monkeypatch.setenv("MODELBUILD_ISOLATION", "paths")
     step = training(image="123.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1")
     step["Arguments"]["AlgorithmSpecification"].update({
         "ContainerEntrypoint": ["/bin/bash"],
@@ -231,7 +234,9 @@ def test_sdk_v3_model_trainer_source_code_is_named_unsupported_before_running(wi
         with_training_data.run(definition(step))
 
 
-def test_a_script_with_a_hard_coded_container_path_is_told_to_take_it_as_an_argument(workspace):
+def test_a_script_with_a_hard_coded_container_path_is_told_to_take_it_as_an_argument_in_paths_isolation(
+        workspace, monkeypatch):
+    monkeypatch.setenv("MODELBUILD_ISOLATION", "paths")
     workspace.put("s3://bucket/code/hard_coded.py", "open('/opt/ml/processing/input/data/x.csv')\n")
 
     record = workspace.run(definition(processing("HardCoded", "hard_coded")))

@@ -1,8 +1,10 @@
 """The built-in XGBoost algorithm's training, emulated with the xgboost package.
 
-Run as `python -m modelbuild.local.algorithms.xgboost_train <container /opt/ml dir>`. Reads the channels
-(CSV: label in column 0, no header; or libsvm) and hyperparameters as the algorithm image does, logs the
-evaluation metrics per round as the image does, and saves `xgboost-model` in the model directory.
+Run as `python -m modelbuild.local.algorithms.xgboost_train <container /opt/ml dir> [IMAGE_URI]`. Reads the
+channels (CSV: label in column 0, no header; or libsvm) and hyperparameters as the algorithm image does,
+logs the evaluation metrics per round as the image does, and saves `xgboost-model` in the model directory
+in the format of the image version (see `model_format`): users' evaluate scripts load it the way that
+version's model needs (the AWS seed's evaluate does `pickle.load` on a 1.0-1 model).
 
 Channels of any size, in bounded memory: each channel is parsed once, block by block (see `blocks`),
 into a float32 spill in the job directory, and xgboost builds its matrix from the spill through a
@@ -27,6 +29,33 @@ OBJECTIVE_ALIASES = {"reg:linear": "reg:squarederror"}  # names the algorithm im
 NOT_BOOSTER_PARAMETERS = {"num_round", "early_stopping_rounds", "csv_weights", "_tuning_objective_metric",
                           "save_model_on_termination", "_kfold", "_num_cv_round", "silent"}
 EVALUATED_CHANNELS = ("train", "validation")
+PICKLE, SAVE_MODEL = "pickle", "save_model"
+LAST_PICKLING_VERSION = (1, 2)  # images 0.90-1 through 1.2-2 pickled the Booster; 1.3-1 on call save_model
+
+
+def model_format(image: str) -> str:
+    """How the algorithm image of `image` (a URI whose tag starts with the version) saves xgboost-model.
+
+    An image without a readable version tag gets today's format (save_model).
+    """
+    tag = image.rpartition("/")[2].partition(":")[2]
+    release = tag.partition("-")[0].split(".")
+    try:
+        version = tuple(int(part) for part in release[:2])
+    except ValueError:
+        return SAVE_MODEL
+    return PICKLE if len(version) == 2 and version <= LAST_PICKLING_VERSION else SAVE_MODEL
+
+
+def save_booster(booster: Any, path: Path, fmt: str) -> None:
+    """Write the model as the image version would: pickled Booster, or Booster.save_model."""
+    if fmt == PICKLE:
+        import pickle
+
+        with path.open("wb") as stream:
+            pickle.dump(booster, stream)
+    else:
+        booster.save_model(str(path))
 
 
 class Spill:
@@ -168,7 +197,7 @@ def booster_parameters(hyperparameters: dict[str, str]) -> dict[str, object]:
     return params
 
 
-def main(root: Path) -> None:
+def main(root: Path, image: str = "") -> None:
     """Train with the job's channels and hyperparameters; save the model; write the final metrics."""
     import xgboost
 
@@ -192,10 +221,10 @@ def main(root: Path) -> None:
         cells = [f"{name}-{metric}:{values[index]:.5f}" for name, metrics in history.items()
                  for metric, values in metrics.items()]
         sys.stdout.write(f"[{index}]\t" + "\t".join(cells) + "\n")  # the job's log, as the image writes it
-    booster.save_model(str(root / "model" / "xgboost-model"))
+    save_booster(booster, root / "model" / "xgboost-model", model_format(image))
     final = {f"{name}:{metric}": values[-1] for name, metrics in history.items() for metric, values in metrics.items()}
     (root / "output" / "metrics.json").write_text(json.dumps(final))
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "")

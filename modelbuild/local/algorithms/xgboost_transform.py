@@ -16,10 +16,13 @@ from pathlib import Path
 from modelbuild.local.algorithms.blocks import csv_blocks
 
 MODEL_FILE = "xgboost-model"
+PICKLE_PROTOCOL_2_OR_LATER = b"\x80"  # a pickle's first byte; neither JSON ('{') nor UBJSON ('{') starts so
 
 
 def load_booster(archive_path: Path):
-    """The booster saved as `xgboost-model` inside the model.tar.gz (read in memory, never unpickled)."""
+    """The booster saved as `xgboost-model` inside the model.tar.gz, in either format the algorithm images
+    write: save_model's (1.3-1 and later), or a pickled Booster (0.90-1 to 1.2-2), which their serving
+    containers unpickle too, so an artifact the real transform job would load loads here."""
     import xgboost
 
     with tarfile.open(archive_path) as archive:
@@ -27,6 +30,13 @@ def load_booster(archive_path: Path):
         if member is None:
             raise SystemExit(f"{archive_path} has no {MODEL_FILE}")
         raw = bytearray(member.read())
+    if raw[:1] == PICKLE_PROTOCOL_2_OR_LATER:
+        import pickle
+
+        booster = pickle.loads(raw)
+        if not isinstance(booster, xgboost.Booster):
+            raise SystemExit(f"{MODEL_FILE} in {archive_path} is a pickled {type(booster).__name__}, not a Booster")
+        return booster
     booster = xgboost.Booster()
     booster.load_model(raw)
     return booster

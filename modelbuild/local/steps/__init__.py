@@ -73,6 +73,7 @@ class StepContext:
     notify: Callable[[str], None] = lambda message: None  # a message for the user while the step runs
     cancelled: Any = field(default_factory=threading.Event)  # processes.Cancellation: set when the run is stopped
     callback_answers: Mapping[str, Any] = field(default_factory=dict)  # step -> callbacks.Answer (run --callback)
+    job_environment: Mapping[str, str | None] = field(default_factory=dict)  # see job_environment.job_environment
 
 
 @dataclass

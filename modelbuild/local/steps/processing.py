@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from modelbuild.local.container import Job, max_runtime
+from modelbuild.local.container import Job, entrypoint_problem, max_runtime
 from modelbuild.local.steps import StepContext, StepFailed, StepResult
 
 
@@ -20,13 +20,13 @@ def unsupported(arguments: Mapping[str, Any]) -> str | None:
     if not app.get("ContainerEntrypoint"):
         return (f"image {app.get('ImageUri')!r} runs its own entrypoint, which the local engine cannot emulate "
                 "(give the job a ContainerEntrypoint, e.g. ['python3', '<script>'])")
-    return None
+    return entrypoint_problem([*app["ContainerEntrypoint"], *(app.get("ContainerArguments") or [])])
 
 
 def run(ctx: StepContext) -> StepResult:
     """Run the processing job."""
     args = ctx.arguments
-    job = Job(ctx.job_dir, ctx.log_path)
+    job = Job(ctx.job_dir, ctx.log_path, ctx.job_environment)
     for item in args.get("ProcessingInputs") or []:
         source = item.get("S3Input")
         if not source:

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modelbuild.local.container import Job, max_runtime
+from modelbuild.local.container import Job, entrypoint_problem, max_runtime
+from modelbuild.local.isolation import choose
 from modelbuild.local.steps import StepContext, StepFailed, StepResult
 
 XGBOOST_ALGORITHM = "modelbuild.local.algorithms.xgboost_train"
@@ -45,7 +46,7 @@ def runs_builtin_algorithm(spec: Mapping[str, Any], hyperparameters: Mapping[str
 def run(ctx: StepContext) -> StepResult:
     """Train, then publish model.tar.gz (and output.tar.gz when the job wrote output data)."""
     args = ctx.arguments
-    job = Job(ctx.job_dir, ctx.log_path)
+    job = Job(ctx.job_dir, ctx.log_path, ctx.job_environment)
     hyperparameters = {k: str(v) for k, v in (args.get("HyperParameters") or {}).items()}
     spec = args.get("AlgorithmSpecification") or {}
     read_only = runs_builtin_algorithm(spec, hyperparameters)  # no user code touches the channels
@@ -54,15 +55,21 @@ def run(ctx: StepContext) -> StepResult:
         name = channel["ChannelName"]
         ctx.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], job.local(f"/opt/ml/input/data/{name}"),
                            may_share=read_only)
-        channels[name] = {k: v for k, v in channel.items() if k in ("ContentType", "TrainingInputMode")}
+        channels[name] = {
+            "TrainingInputMode": channel.get("InputMode") or spec.get("TrainingInputMode") or "File",
+            "S3DistributionType": channel["DataSource"]["S3DataSource"].get("S3DataDistributionType")
+            or "FullyReplicated", "RecordWrapperType": channel.get("RecordWrapperType") or "None",
+            **({"ContentType": channel["ContentType"]} if channel.get("ContentType") else {}),
+        }
     config = job.local("/opt/ml/input/config")
     config.mkdir(parents=True)
     (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
     (config / "inputdataconfig.json").write_text(json.dumps(channels))
-    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]}))
+    (config / "resourceconfig.json").write_text(json.dumps(_resource_config(args)))
     for folder in ("/opt/ml/model", "/opt/ml/output/data", "/opt/ml/code"):
         job.local(folder).mkdir(parents=True, exist_ok=True)
-    environment = {**_sm_environment(hyperparameters, channels), **(args.get("Environment") or {})}
+    environment = {**_sm_environment(hyperparameters, channels), **(args.get("Environment") or {}),
+                   "TRAINING_JOB_NAME": ctx.job_name, "TRAINING_JOB_ARN": _arn(ctx)}
     job.run(_command(ctx, job, spec, hyperparameters), environment, max_runtime(args))
     output_path = args["OutputDataConfig"]["S3OutputPath"].rstrip("/") + f"/{ctx.job_name}/output"
     _publish_tar(ctx, job.local("/opt/ml/model"), f"{output_path}/model.tar.gz")
@@ -71,7 +78,7 @@ def run(ctx: StepContext) -> StepResult:
     return StepResult({
         **args,
         "TrainingJobName": ctx.job_name,
-        "TrainingJobArn": f"arn:aws:sagemaker:{ctx.region}:000000000000:training-job/{ctx.job_name}",
+        "TrainingJobArn": _arn(ctx),
         "TrainingJobStatus": "Completed",
         "ModelArtifacts": {"S3ModelArtifacts": f"{output_path}/model.tar.gz"},
         "FinalMetricDataList": _final_metrics(job),
@@ -92,7 +99,7 @@ def _command(ctx: StepContext, job: Job, spec: Mapping[str, Any], hyperparameter
         return [*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])]
     image = spec.get("TrainingImage") or spec.get("AlgorithmName") or ""
     if is_xgboost_image(image):
-        return ["python3", "-m", XGBOOST_ALGORITHM, str(job.dir / "opt" / "ml")]
+        return ["python3", "-m", XGBOOST_ALGORITHM, str(job.dir / "opt" / "ml"), str(image)]
     raise StepFailed(f"the local engine cannot emulate training image {image!r}")
 
 
@@ -101,15 +108,33 @@ def unsupported(arguments: Mapping[str, Any]) -> str | None:
     spec = arguments.get("AlgorithmSpecification") or {}
     image = spec.get("TrainingImage") or spec.get("AlgorithmName") or ""
     if any(SM_DRIVERS in str(word) for word in spec.get("ContainerArguments") or []):
-        return ("SDK v3 ModelTrainer source code (the sm_drivers channel run by bash) is not emulated; give the "
-                "script as hyperparameters sagemaker_program and sagemaker_submit_directory (the training "
-                "toolkit's contract), or run it in a Processing step")
-    if "sagemaker_program" in (arguments.get("HyperParameters") or {}) or spec.get("ContainerEntrypoint"):
+        mode = choose()
+        if not mode.real_container_paths:  # the drivers are bash scripts that read and cd into /opt/ml
+            return (f"SDK v3 ModelTrainer source code runs the SDK's sm_drivers scripts, which need /opt/ml itself; "
+                    f"jobs here run in isolation mode {mode.note.partition(':')[0]}")
+        return None
+    if spec.get("ContainerEntrypoint"):
+        return entrypoint_problem([*spec["ContainerEntrypoint"], *(spec.get("ContainerArguments") or [])])
+    if "sagemaker_program" in (arguments.get("HyperParameters") or {}):
         return None
     if isinstance(image, str) and not is_xgboost_image(image):
         return (f"training image {image!r} is not emulated (the built-in XGBoost algorithm and script mode "
                 "with sagemaker_program are)")
     return None
+
+
+def _arn(ctx: StepContext) -> str:
+    return f"arn:aws:sagemaker:{ctx.region}:000000000000:training-job/{ctx.job_name}"
+
+
+def _resource_config(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """resourceconfig.json as SageMaker writes it for a one-instance job (the SDK's drivers read all of it)."""
+    instance_type = (arguments.get("ResourceConfig") or {}).get("InstanceType") or "ml.m5.large"
+    return {"current_host": "algo-1", "current_instance_type": instance_type,
+            "current_group_name": "homogeneousCluster", "hosts": ["algo-1"],
+            "instance_groups": [{"instance_group_name": "homogeneousCluster", "instance_type": instance_type,
+                                 "hosts": ["algo-1"]}],
+            "network_interface_name": "eth0"}
 
 
 def _sm_environment(hyperparameters: Mapping[str, str], channels: Mapping[str, Any]) -> dict[str, str]:

@@ -47,7 +47,7 @@ def run(ctx: StepContext) -> StepResult:
     if content_type != CSV or split_type != "Line":
         raise StepFailed(f"local batch transform needs ContentType {CSV} and SplitType Line, "
                          f"got {content_type} and {split_type}")
-    job = Job(ctx.job_dir, ctx.log_path)
+    job = Job(ctx.job_dir, ctx.log_path, ctx.job_environment)
     data_uri = transform_input["DataSource"]["S3DataSource"]["S3Uri"]
     # The engine's own transform only reads its inputs, so they may be links to the store's files.
     ctx.store.download(data_uri, job.local("/opt/ml/transform/input"), may_share=True)
