@@ -132,7 +132,7 @@ def test_a_full_disk_publishes_nothing_leaves_no_staging_and_records_the_cause(w
 
     copytree = shutil.copytree
     monkeypatch.setattr("modelbuild.local.store.shutil.copytree",
-                        lambda source, target: copytree(source, target, copy_function=copy_until_full))
+                        lambda source, target, **_: copytree(source, target, copy_function=copy_until_full))
 
     record = workspace.run(definition(processing("Write", "two_files")))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelbuild import _utils
-from modelbuild.local.store import ObjectStore
+from modelbuild.local.store import ObjectStore, StoreWriteError
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_put_and_upload_give_objects_an_ordinary_mode_not_mkstemps_0600(store, t
 def test_an_upload_that_fails_halfway_leaves_the_old_object_and_no_temp_file(store, tmp_path):
     store.put_bytes("s3://bucket/out/model.tar.gz", b"old")
 
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(StoreWriteError, match="No such file"):
         store.upload_file(tmp_path / "missing", "s3://bucket/out/model.tar.gz")
 
     assert store.read_bytes("s3://bucket/out/model.tar.gz") == b"old"
