@@ -59,7 +59,7 @@ def clients(aws):
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path, monkeypatch):
-    """Point HOME, the AWS config/credentials files, AWS_PROFILE and the state dir into tmp_path.
+    """Point HOME (so the user config dir), AWS config/credentials files, AWS_PROFILE and state dir into tmp_path.
 
     A test can never read the developer's real credentials, write into their ~/.aws, or see
     another test's executions and models.
@@ -81,6 +81,7 @@ def isolated_environment(tmp_path, monkeypatch):
         "AWS_DEFAULT_REGION",
         "MODELBUILD_TARGET",
         "MODELBUILD_DEBUG",
+        "XDG_CONFIG_HOME",  # the @step signing key lives below it (else below HOME)
     ):
         monkeypatch.delenv(name, raising=False)
     yield

@@ -42,6 +42,7 @@ from modelbuild.definition.offline import (
     resolve_region,
     sdk_config_validated_once,
     service_data_parsed_once,
+    stable_function_step_signatures,
     stable_job_name_stamps,
 )
 from modelbuild.definition.project import Project, find_project
@@ -142,6 +143,7 @@ def build_definition(module_name: str | None = None, kwargs: Mapping[str, Any] |
         answering_locally(aws),
         quiet_sdk_logging(),
         location_independent_code_hashes(),
+        stable_function_step_signatures(),
         sdk_config_validated_once(),
         service_data_parsed_once(),
         warnings.catch_warnings(),

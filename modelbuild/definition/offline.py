@@ -20,12 +20,15 @@ affected:
 
 `location_independent_code_hashes()` makes the code S3 URIs depend on what the code is, not on where
 the project is checked out, so a laptop and CodeBuild build the same definition.
+`stable_function_step_signatures()` signs `@step` payloads with this user's key, deterministically, so
+two builds on one machine give the same bytes.
 
 No AWS credentials are needed: the build carries fixed dummy keys that never leave the process.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import gzip
@@ -37,6 +40,7 @@ import logging
 import os
 import re
 import tarfile
+import tempfile
 import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -210,6 +214,108 @@ def location_independent_code_hashes() -> Iterator[None]:
         yield
     finally:
         utilities.hash_files_or_dirs = original
+
+
+FUNCTION_STEP_KEY_FILE = "function-step-signing-key.pem"
+
+
+def function_step_key_path() -> Path:
+    """Where this user's `@step` signing key lives: `$XDG_CONFIG_HOME/modelbuild/`, else `~/.config/modelbuild/`.
+
+    Per user and outside every project: a private key in the project (or its `.modelbuild` state dir) could be
+    committed, shipped or shared by whoever can read the checkout.
+    """
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(config) / "modelbuild" / FUNCTION_STEP_KEY_FILE
+
+
+def function_step_signing_key(path: Path) -> Any:
+    """The ECDSA P-256 private key in the PEM file `path`, created (mode 0600, its directory 0700) if there is none.
+
+    Raises:
+        DefinitionError: the file cannot be read or created, is readable by other users (as ssh refuses such a
+            key), or holds no unencrypted P-256 private key.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    remedy = f"Delete {path} to have the next build create a new key."
+    try:
+        pem = path.read_bytes() if path.exists() else _create_key_file(path)
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise DefinitionError(f"Cannot read or create the @step signing key {path}: {exc.strerror or exc}",
+                              hint="Make its directory writable, or set XDG_CONFIG_HOME to one that is.") from exc
+    if os.name == "posix" and mode & 0o077:
+        raise DefinitionError(f"The @step signing key {path} is readable by other users (mode {mode & 0o777:o})",
+                              hint=f"Run: chmod 600 {path}")
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise DefinitionError(f"{path} holds no usable @step signing key ({exc})", hint=remedy) from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise DefinitionError(f"{path} holds no ECDSA P-256 (SECP256R1) private key", hint=remedy)
+    return key
+
+
+def _create_key_file(path: Path) -> bytes:
+    """Write a new P-256 private key to `path` (0600) and return its PEM; a key another build wrote first wins."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(pem)
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.link(temporary, path)  # whole or absent, and never replacing a key a parallel build made
+        except FileExistsError:
+            return path.read_bytes()
+    finally:
+        os.unlink(temporary)
+    return pem
+
+
+@contextlib.contextmanager
+def stable_function_step_signatures(key_path: Path | None = None) -> Iterator[None]:
+    """Sign `@step` payloads with this user's key and deterministic signatures for the duration of the block.
+
+    SDK v3 makes a new ECDSA key pair for every pipeline it compiles, writes the public key into each function
+    step's environment (`REMOTE_FUNCTION_SECRET_KEY`, which the job's runner verifies the payloads against) and
+    signs the payloads with randomised ECDSA signatures: no two builds are alike. While the block runs, the
+    compiler's key is the one in `key_path` (default `function_step_key_path()`), read or created the first time
+    a function step is built (builds without `@step` never create it), and signatures are RFC 6979's
+    deterministic ECDSA (`deterministic_signing`, cryptography >= 44; SDK v3 requires >= 46), which verify as
+    any ECDSA signature does. The private key never leaves this machine; a job sees only the public key, as
+    before. SDK v2 is left as it is. Call inside `offline_environment` (importing the SDK needs its region).
+    """
+    if sdk_major() < 3:
+        yield
+        return
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from sagemaker.core.remote_function.core import serialization
+    from sagemaker.core.workflow.pipeline_context import _PipelineConfig
+
+    path = key_path or function_step_key_path()
+    signing_key = functools.cache(lambda: function_step_signing_key(path))
+
+    def sign_deterministically(buffer: bytes, private_key: Any) -> str:
+        signature = private_key.sign(buffer, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        return base64.b64encode(signature).decode("utf-8")  # as the SDK's _sign_payload encodes it
+
+    saved = _PipelineConfig.__dict__["function_step_secret_token"], serialization._sign_payload
+    _PipelineConfig.function_step_secret_token = property(lambda self: signing_key())
+    serialization._sign_payload = sign_deterministically
+    try:
+        yield
+    finally:
+        _PipelineConfig.function_step_secret_token, serialization._sign_payload = saved
 
 
 # The SDK re-validates its whole configuration against its JSON schema on every configuration lookup

@@ -235,6 +235,22 @@ def test_offline_builds_of_source_code_jobs_are_byte_identical(tmp_path):
         == sorted(p.relative_to(tmp_path / "second") for p in (tmp_path / "second" / "s3").rglob("*") if p.is_file())
 
 
+@pytest.mark.slow  # builds with the SDK twice
+def test_offline_builds_of_step_functions_are_byte_identical(tmp_path):
+    project = make_project(tmp_path / "project", "function_project", FUNCTION_STEPS, {})
+
+    first = build(project, "function_project.pipeline", tmp_path / "first")
+    second = build(project, "function_project.pipeline", tmp_path / "second", "--rebuild")
+
+    assert first == second
+    assert "2026" not in first and "2025" not in first  # no build time in any payload prefix
+    staged = [sorted((p.relative_to(state), p.read_bytes()) for p in (state / "s3").rglob("*") if p.is_file())
+              for state in (tmp_path / "first", tmp_path / "second")]
+    assert staged[0] == staged[1] and sum(path.name == "payload.pkl" for path, _ in staged[0]) == 4
+    key = Path(os.environ["HOME"]) / ".config" / "modelbuild" / "function-step-signing-key.pem"
+    assert key.stat().st_mode & 0o777 == 0o600
+
+
 @pytest.mark.slow  # builds with the SDK twice, in processes of their own
 def test_the_code_a_sagemaker_run_uploads_is_what_the_definition_names_and_diff_sees_no_change(tmp_path, clients):
     project = make_project(tmp_path / "project", "count_project", FRAMEWORK_PROCESSOR, {
