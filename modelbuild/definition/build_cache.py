@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -122,9 +123,12 @@ def prune(cache_dir: Path, keep: Path | None = None) -> list[Path]:
 
 
 def _mark_used(entry: Path) -> None:
-    """Touch a reused entry, so pruning keeps the entries used lately (a read-only cache is no error)."""
+    """Stamp an entry with the time of its use, so pruning keeps the entries used lately (a read-only
+    cache is no error). The stamp is the precise clock's: a file's own mtime comes from the kernel's
+    coarse clock (a few ms steps), so two uses in one step would tie and pruning could drop the wrong one."""
+    now = time.time_ns()
     with contextlib.suppress(OSError):
-        os.utime(entry)
+        os.utime(entry, ns=(now, now))
 
 
 def installed_distributions() -> dict[str, str]:
@@ -240,6 +244,7 @@ def _keep(entry: Path, request: str, kwargs: Mapping[str, Any], built: BuiltDefi
     try:
         with atomic_write(entry) as handle:
             json.dump(data, handle)
+        _mark_used(entry)
     except OSError as exc:
         log.warning("Could not keep this build for reuse in %s: %s", entry.parent, exc.strerror or exc)
         return False

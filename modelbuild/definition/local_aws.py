@@ -191,7 +191,10 @@ class LocalAws:
 
     def _function(self, params: dict, region: str) -> dict:
         name = params["FunctionName"]
-        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{self.account}:function:{name}"
+        # The function lives in the account of its execution role when one is given (the caller's is made up here).
+        role = str(params.get("Role") or "").split(":")
+        account = role[4] if len(role) > 5 and role[4] else self.account
+        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
         if self.code_bucket and ("Code" in params or "ZipFile" in params):
             self._record_function(arn, params)
         return {"FunctionName": arn.rsplit(":", 1)[-1], "FunctionArn": arn, "State": "Active",

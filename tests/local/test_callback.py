@@ -88,6 +88,7 @@ def test_a_callback_is_answered_from_a_second_process(tmp_path):
         answered = subprocess.run([*CLI, "executions", "callback", token, "--success", "--output", "approved=true",
                                    "--output", "reviewer=ana", "--state-dir", str(state)],
                                   capture_output=True, text=True, timeout=60)
+        assert answered.returncode == 0, answered.stderr
         rest, errors = run.communicate(timeout=120)
     finally:
         run.kill()
