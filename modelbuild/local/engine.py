@@ -22,7 +22,7 @@ from modelbuild.errors import BadParameterValueError, UsageError
 from modelbuild.local import s3_endpoint
 from modelbuild.local.callbacks import Answer, check_answers
 from modelbuild.local.digests import DigestMemo
-from modelbuild.local.isolation import choose as choose_isolation
+from modelbuild.local.isolation import check_request as check_isolation_request
 from modelbuild.local.job_environment import job_environment
 from modelbuild.local.locks import ExecutionLock
 from modelbuild.local.plan import Plan, plan_run
@@ -204,7 +204,7 @@ def _prepare(source: PipelineSource, parameters: Mapping[str, Any] | None, log: 
     spec = parse_definition(source.text)
     stubs = load_stubs(stub_files, spec)
     check_supported(spec, stubs)
-    choose_isolation()  # a forced isolation mode this machine lacks fails here, before any step
+    check_isolation_request()  # a forced isolation mode this machine lacks fails here, before any step
     if resume and parameters:  # as SageMaker's retry: the reused outputs were made with the old values
         raise UsageError("--resume reruns with the parameters of the resumed execution",
                          hint="Drop --parameter, or start a new execution without --resume.")

@@ -84,6 +84,17 @@ def choose(requested: str | None = None) -> Isolation:
     return Isolation(PATHS, f"paths (no private mount namespace here: {problem}): {_PATHS_LIMITS}")
 
 
+def check_request() -> None:
+    """Fail now, before any step, when $MODELBUILD_ISOLATION asks for a mode this machine lacks (auto
+    probes at the first job instead: a run whose steps are all cached starts no job and pays no probe).
+
+    Raises:
+        IsolationUnavailableError: as `choose`.
+    """
+    if (os.environ.get(ENV_VAR) or AUTO).strip().lower() != AUTO:
+        choose()
+
+
 @functools.lru_cache(maxsize=1)
 def namespace_problem() -> str | None:
     """Why jobs cannot get a private mount namespace on this machine, or None when they can (probed once)."""

@@ -44,6 +44,7 @@ NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MD5_LIMIT = 64 * 1024 * 1024
 UPLOADS = ".uploads"  # multipart parts, inside the store root (same filesystem: completing is a rename)
 CHUNK = 1024 * 1024
+POLL_SECONDS = 0.02
 
 
 class S3Endpoint:
@@ -57,7 +58,10 @@ class S3Endpoint:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True  # a keep-alive client never holds up the end of a run
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="modelbuild-s3", daemon=True)
+        # serve_forever notices shutdown() only at its next poll: 0.5 s by default, which every run would wait
+        # at its end (a rerun with every step cached takes less than that in all).
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
+                                        name="modelbuild-s3", daemon=True)
 
     def start(self) -> S3Endpoint:
         self._thread.start()
