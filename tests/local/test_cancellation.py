@@ -13,9 +13,10 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from modelbuild.local.callbacks import callbacks_dir
 from modelbuild.local.isolation import ENV_VAR as ISOLATION_ENV
 from modelbuild.local.isolation import NAMESPACE, PATHS, namespace_problem
 from modelbuild.local.processes import Cancellation, stop_on_signals, terminate_all
-from modelbuild.local.records import FAILED, STOPPED, SUCCEEDED, get_execution, list_executions
+from modelbuild.local.records import FAILED, REUSED, STOPPED, SUCCEEDED, get_execution, list_executions
 from tests.local.conftest import (
     BUCKET,
     code_uri,
@@ -37,6 +38,7 @@ from tests.local.conftest import (
     statuses,
     step_output,
 )
+from tests.local.test_steps import XGBOOST_IMAGE
 
 # Sleeps while the hold file exists (the test removes it before resuming), after starting a child of
 # its own: stopping a job must stop what it started.
@@ -82,6 +84,8 @@ class Held:
     pids: Path
     jobs: int = 1
     answers: tuple[str, ...] = ()
+    before: dict[str, str] = field(default_factory=dict)  # steps ahead of Slow, and how they end
+    pythonpath: tuple[str, ...] = ()  # for the runs' jobs (a Transform's hold)
 
     def wait_until_held(self, workspace) -> list[int]:
         """Block until Slow is running; the pids of its jobs and the jobs' children (none for a Callback)."""
@@ -172,6 +176,56 @@ def lambda_step(workspace, hold: Path, pids: Path) -> dict:
             "OutputParameters": [{"OutputName": "value", "OutputType": "Integer"}]}
 
 
+# The Transform job runs the engine's own module (no user code to hold in), so the hold goes where Python
+# itself looks when the job's interpreter starts: a sitecustomize module on the PYTHONPATH the job inherits.
+# It acts in the transform job's process only (not in modelbuild, which imports it too).
+TRANSFORM_HOLD = """
+import os, pathlib, subprocess, sys, time
+if any("xgboost_transform" in arg for arg in sys.orig_argv):
+    hold, pids = pathlib.Path({hold!r}), pathlib.Path({pids!r})
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]) if hold.exists() else None
+    pids.write_text(f"{{os.getpid()}} {{child.pid if child else ''}}")
+    while hold.exists():
+        time.sleep(0.05)
+"""
+
+# Reads the transform's predictions (`*.out` files), in order, into value.txt.
+PREDICTIONS = """
+import pathlib, sys
+found = sorted(pathlib.Path(sys.argv[1]).rglob("*.out"))
+pathlib.Path(sys.argv[2], "value.txt").write_text("".join(p.read_text() for p in found))
+"""
+
+
+def transform_steps(workspace, hold: Path, pids: Path, tmp_path: Path) -> tuple[dict, dict, str]:
+    """Model (an XGBoost model trained here) and Slow, its batch transform; and the held job's PYTHONPATH."""
+    import xgboost
+
+    rows = [(2 * a + b, a, b) for a in range(10) for b in range(5)]
+    booster = xgboost.train({"max_depth": 2}, xgboost.DMatrix([r[1:] for r in rows], label=[r[0] for r in rows]), 3)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as model:
+        raw = bytes(booster.save_raw("json"))
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(raw)
+        model.addfile(info, io.BytesIO(raw))
+    workspace.store.put_bytes(f"{BUCKET}/model/model.tar.gz", archive.getvalue())
+    workspace.put(f"{BUCKET}/batch/a.csv", "".join(f"{a},{b}\n" for _, a, b in rows))
+    workspace.put(code_uri("predictions"), PREDICTIONS)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(TRANSFORM_HOLD.format(hold=str(hold), pids=str(pids / "transform")))
+    model = {"Name": "Model", "Type": "Model", "Arguments": {"PrimaryContainer": {
+        "Image": XGBOOST_IMAGE, "ModelDataUrl": f"{BUCKET}/model/model.tar.gz"}}}
+    slow = {"Name": "Slow", "Type": "Transform", "Arguments": {
+        "ModelName": {"Get": "Steps.Model.ModelName"},
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{BUCKET}/batch"}},
+                           "ContentType": "text/csv", "SplitType": "Line"},
+        "TransformOutput": {"S3OutputPath": {"Std:Join": {"On": "/", "Values": [
+            f"{BUCKET}/predictions", {"Get": "Execution.PipelineExecutionId"}]}}, "AssembleWith": "Line"}}}
+    return model, slow, str(site)
+
+
 def callback_step() -> dict:
     return {"Name": "Slow", "Type": "Callback", "Arguments": {"model": f"{BUCKET}/model.tar.gz"},
             "SqsQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/approvals",
@@ -184,7 +238,7 @@ def held_pipeline(kind: str, workspace, tmp_path: Path) -> Held:
     hold, pids = tmp_path / "hold", tmp_path / "pids"
     hold.write_text("")
     pids.mkdir()
-    jobs, answers = 1, ()
+    jobs, answers, before, pythonpath, steps = 1, (), {}, (), []
     if kind == "Processing":
         slow = processing("Slow", "slow", args=[str(hold), str(pids / "job")], CacheConfig={"Enabled": False})
         after = processing("After", "add_one", {"slow": output_of("Slow")})
@@ -198,16 +252,20 @@ def held_pipeline(kind: str, workspace, tmp_path: Path) -> Held:
     elif kind == "Lambda":
         slow = lambda_step(workspace, hold, pids)
         after = processing("After", "write", args=[joined({"Get": "Steps.Slow.OutputParameters['value']"})])
+    elif kind == "Transform":
+        model, slow, site = transform_steps(workspace, hold, pids, tmp_path)
+        steps, before, pythonpath = [model], {"Model": SUCCEEDED}, (site,)
+        after = processing("After", "predictions", {"predictions": {"Get": "Steps.Slow.TransformOutput.S3OutputPath"}})
     else:
         slow, jobs, answers = callback_step(), 0, ("--callback", "Slow=success:value=approved")
         after = processing("After", "write", args=[joined({"Get": "Steps.Slow.OutputParameters['value']"})])
     path = tmp_path / "slow.json"
-    path.write_text(json.dumps(definition(slow, after)))
-    return Held(path, hold, pids, jobs, answers)
+    path.write_text(json.dumps(definition(*steps, slow, after)))
+    return Held(path, hold, pids, jobs, answers, before, pythonpath)
 
 
-STEP_TYPES = ["Processing", "Training", "Tuning", "Lambda", "Callback"]
-FAST = {"Processing", "Training", "Callback"}  # Tuning and Lambda take the same paths (job processes) again
+STEP_TYPES = ["Processing", "Training", "Tuning", "Lambda", "Callback", "Transform"]
+FAST = {"Processing", "Training", "Callback"}  # the others take the same paths (job processes) again
 
 
 def step_types() -> list:
@@ -219,10 +277,11 @@ def held(request, workspace, tmp_path) -> Held:
     return held_pipeline(request.param, workspace, tmp_path)
 
 
-def start(workspace, definition_file: Path, *extra: str, isolation: str | None = None) -> subprocess.Popen:
+def start(workspace, definition_file: Path, *extra: str, isolation: str | None = None,
+          pythonpath: tuple[str, ...] = ()) -> subprocess.Popen:
     command = [sys.executable, "-c", "from modelbuild.cli.app import main; main()", "run", "--local", "--json",
                "--definition", str(definition_file), "--state-dir", str(workspace.root), *extra]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([*pythonpath, *sys.path])}
     if isolation:
         env[ISOLATION_ENV] = isolation
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
@@ -290,7 +349,7 @@ def survivors(pids: set[int]) -> dict[int, str]:
 
 def stop_and_check(workspace, held: Held, signum: signal.Signals, code: ExitCode, isolation: str | None = None):
     """Run `held`, signal modelbuild while Slow holds; check the stop, nothing left running, and the resume."""
-    run = start(workspace, held.definition, isolation=isolation)
+    run = start(workspace, held.definition, isolation=isolation, pythonpath=held.pythonpath)
     job = held.wait_until_held(workspace)
     processes = descendants(run.pid) | set(job)  # the job, its child, the watchdog, a launcher...
 
@@ -302,23 +361,25 @@ def stop_and_check(workspace, held: Held, signum: signal.Signals, code: ExitCode
     assert len(list(held.pids.iterdir())) == held.jobs, "a job started after the stop"
     [record] = list_executions(workspace.root)
     assert (record.status, record.failure_reason) == (STOPPED, f"stopped by {signum.name}")
-    assert statuses(get_execution(record.id, workspace.root)) == {"Slow": STOPPED}
+    assert statuses(get_execution(record.id, workspace.root)) == {**held.before, "Slow": STOPPED}
     assert f"Error: execution {record.id} stopped by {signum.name}" in stderr
     assert f"Resume with: modelbuild run --local --resume {record.id}" in stderr
     assert len(stderr.strip().splitlines()) == 2, stderr  # the error and the hint, no traceback
 
     held.hold.unlink()
-    resumed = start(workspace, held.definition, "--resume", record.id, *held.answers, isolation=isolation)
+    resumed = start(workspace, held.definition, "--resume", record.id, *held.answers, isolation=isolation,
+                    pythonpath=held.pythonpath)
     assert finish(resumed) == 0
     assert_same_results_as_an_uninterrupted_run(workspace, held)
 
 
 def assert_same_results_as_an_uninterrupted_run(workspace, held: Held) -> None:
     resumed = get_execution(list_executions(workspace.root)[0].id, workspace.root)
-    fresh = start(workspace, held.definition, "--no-cache", *held.answers)
+    fresh = start(workspace, held.definition, "--no-cache", *held.answers, pythonpath=held.pythonpath)
     assert finish(fresh) == 0
     uninterrupted = get_execution(list_executions(workspace.root)[0].id, workspace.root)
-    assert statuses(resumed) == statuses(uninterrupted) == {"Slow": SUCCEEDED, "After": SUCCEEDED}
+    assert statuses(uninterrupted) == {**held.before, "Slow": SUCCEEDED, "After": SUCCEEDED}
+    assert statuses(resumed) == {**dict.fromkeys(held.before, REUSED), "Slow": SUCCEEDED, "After": SUCCEEDED}
     assert step_output(workspace, resumed, "After") == step_output(workspace, uninterrupted, "After")
 
 
@@ -331,7 +392,7 @@ class TestStopping:
         stop_and_check(workspace, held, signum, code)
 
     def test_sigkill_of_modelbuild_leaves_no_job_running_and_resume_completes_it(self, workspace, held):
-        run = start(workspace, held.definition)
+        run = start(workspace, held.definition, pythonpath=held.pythonpath)
         job = held.wait_until_held(workspace)
         processes = descendants(run.pid) | set(job)
 
@@ -342,7 +403,7 @@ class TestStopping:
         [record] = list_executions(workspace.root)  # the dead run's lock is free: marked Failed
         assert (record.status, record.failure_reason.startswith("interrupted")) == (FAILED, True)
         held.hold.unlink()
-        resumed = start(workspace, held.definition, "--resume", record.id, *held.answers)
+        resumed = start(workspace, held.definition, "--resume", record.id, *held.answers, pythonpath=held.pythonpath)
         assert finish(resumed) == 0
         assert_same_results_as_an_uninterrupted_run(workspace, held)
 
