@@ -41,11 +41,13 @@ from tests.local.conftest import (
 from tests.local.test_steps import XGBOOST_IMAGE
 
 # Sleeps while the hold file exists (the test removes it before resuming), after starting a child of
-# its own: stopping a job must stop what it started.
+# its own: stopping a job must stop what it started. With a fifth argument the child leaves the job's
+# process group (a session of its own, as a daemon does).
 SLOW = """
 import os, pathlib, subprocess, sys, time
 out, hold, pids = sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]) if hold.exists() else None
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                         start_new_session=len(sys.argv) > 5) if hold.exists() else None
 pids.write_text(f"{os.getpid()} {child.pid if child else ''}")
 while hold.exists():
     time.sleep(0.05)
@@ -87,15 +89,16 @@ class Held:
     before: dict[str, str] = field(default_factory=dict)  # steps ahead of Slow, and how they end
     pythonpath: tuple[str, ...] = ()  # for the runs' jobs (a Transform's hold)
 
-    def wait_until_held(self, workspace) -> list[int]:
-        """Block until Slow is running; the pids of its jobs and the jobs' children (none for a Callback)."""
+    def wait_until_held(self, workspace) -> None:
+        """Block until Slow is running (its jobs have started their children)."""
         if self.jobs:
-            return job_pids(self.pids, self.jobs)
+            job_pids(self.pids, self.jobs)
+            return
         directory = callbacks_dir(workspace.root)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if any(not p.name.endswith(".answer.json") for p in directory.glob("*.json")):
-                return []
+                return
             time.sleep(0.05)
         raise AssertionError("the Callback step never started waiting")
 
@@ -296,7 +299,11 @@ def finish(process: subprocess.Popen) -> int:
 
 
 def job_pids(pids: Path, jobs: int = 1, timeout: float = 60) -> list[int]:
-    """The pids of `jobs` jobs and of their children, once the jobs have written them to files in `pids`."""
+    """The pids of `jobs` jobs and of their children, once the jobs have written them to files in `pids`.
+
+    In a PID namespace these are the namespace's numbers: the tests look for processes as
+    `descendants` of modelbuild instead.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         written = [file.read_text().split() for file in pids.iterdir()]
@@ -350,8 +357,9 @@ def survivors(pids: set[int]) -> dict[int, str]:
 def stop_and_check(workspace, held: Held, signum: signal.Signals, code: ExitCode, isolation: str | None = None):
     """Run `held`, signal modelbuild while Slow holds; check the stop, nothing left running, and the resume."""
     run = start(workspace, held.definition, isolation=isolation, pythonpath=held.pythonpath)
-    job = held.wait_until_held(workspace)
-    processes = descendants(run.pid) | set(job)  # the job, its child, the watchdog, a launcher...
+    held.wait_until_held(workspace)
+    processes = descendants(run.pid)  # the jobs, their children, the watchdog, the namespace launcher...
+    assert len(processes) >= 2 * held.jobs
 
     run.send_signal(signum)
     _, stderr = run.communicate(timeout=60)
@@ -393,8 +401,9 @@ class TestStopping:
 
     def test_sigkill_of_modelbuild_leaves_no_job_running_and_resume_completes_it(self, workspace, held):
         run = start(workspace, held.definition, pythonpath=held.pythonpath)
-        job = held.wait_until_held(workspace)
-        processes = descendants(run.pid) | set(job)
+        held.wait_until_held(workspace)
+        processes = descendants(run.pid)
+        assert len(processes) >= 2 * held.jobs
 
         run.kill()
         run.communicate(timeout=60)
@@ -414,6 +423,28 @@ class TestStopping:
             pytest.skip(f"no private mount namespace here: {namespace_problem()}")
         held = held_pipeline("Processing", workspace, tmp_path)
         stop_and_check(workspace, held, signal.SIGTERM, ExitCode.TERMINATED, isolation)
+
+    @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+    def test_in_a_pid_namespace_even_a_process_that_left_the_jobs_group_is_stopped(self, workspace, tmp_path,
+                                                                                    signum):
+        """As stopping a container stops a daemon it started (in `paths` isolation such a process escapes)."""
+        if namespace_problem():
+            pytest.skip(f"no private mount namespace here: {namespace_problem()}")
+        workspace.put(code_uri("slow"), SLOW)
+        hold, pids = tmp_path / "hold", tmp_path / "pids"
+        hold.write_text("")
+        pids.mkdir()
+        path = tmp_path / "detached.json"
+        path.write_text(json.dumps(definition(processing("Slow", "slow", args=[str(hold), str(pids / "job"), "detach"],
+                                                         CacheConfig={"Enabled": False}))))
+        run = start(workspace, path, isolation=NAMESPACE)
+        job_pids(pids)
+        processes = descendants(run.pid)
+
+        run.send_signal(signum)
+        run.communicate(timeout=60)
+
+        assert not survivors(processes), "a process that left the job's group outlived the stop"
 
 
 def test_a_stopped_run_never_retries_the_interrupted_job(workspace, tmp_path):
