@@ -43,6 +43,7 @@ for group in groups:
 _watchdog: subprocess.Popen | None = None
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.RLock()  # re-entrant: the signal handler may interrupt its holder
+_stopping = threading.Event()  # set by `terminate_all` until the end of `stop_on_signals`: no job starts
 
 
 class Cancellation:
@@ -75,18 +76,24 @@ class Cancellation:
 def run(command: Sequence[str], timeout: float | None = None, **popen: Any) -> int:
     """Run `command` in its own process group to its end and return its exit code (-N: killed by signal N).
 
-    What the job left running in its group is killed when it ends, as when a container exits.
+    What the job left running in its group is killed when it ends, as when a container exits. Once the
+    run is stopping (`terminate_all`), a job is not started (-SIGTERM, as if stopped at once): the stop may
+    come while a step stages its inputs, after the scheduler's last look at the cancellation.
 
     Raises:
         subprocess.TimeoutExpired: it ran over `timeout` seconds (its group is killed first).
         OSError: it could not start.
     """
     parent = os.getpid()
-    process = subprocess.Popen(command, start_new_session=True,  # noqa: PLW1509 - preexec only calls prctl
-                               preexec_fn=(lambda: _die_with(parent)) if _LIBC is not None else None, **popen)
-    with _running_lock:
+    with _running_lock:  # a stop sees either no process or a registered one, never one in between
+        if _stopping.is_set():
+            return -signal.SIGTERM
+        process = subprocess.Popen(command, start_new_session=True,  # noqa: PLW1509 - preexec only calls prctl
+                                   preexec_fn=(lambda: _die_with(parent)) if _LIBC is not None else None, **popen)
         _running.add(process)
         _tell_watchdog(f"+{process.pid}")
+        if _stopping.is_set():  # the signal handler ran (in this thread) while Popen was starting it
+            _signal_group(process.pid, signal.SIGTERM)
     try:
         return process.wait(timeout)
     finally:
@@ -121,14 +128,20 @@ def _die_with(parent: int) -> None:
 
 
 def terminate_all(grace: float = GRACE_SECONDS) -> None:
-    """SIGTERM to every running job's group now, SIGKILL to those still running after `grace` seconds."""
+    """SIGTERM to every running job's group now, SIGKILL to those still running after `grace` seconds.
+
+    Until the end of the run (`stop_on_signals`), no new job starts.
+    """
     with _running_lock:
+        _stopping.set()
         processes = list(_running)
     for process in processes:
         _signal_group(process.pid, signal.SIGTERM)
 
     def kill_survivors() -> None:
-        for process in processes:
+        with _running_lock:
+            survivors = list(_running)  # those signalled above, and any that started as the stop came
+        for process in survivors:
             if process.poll() is None:
                 _signal_group(process.pid, signal.SIGKILL)
 
@@ -169,3 +182,4 @@ def stop_on_signals(cancellation: Cancellation) -> Iterator[Cancellation]:
     finally:
         for signum, previous in saved.items():
             signal.signal(signum, previous)
+        _stopping.clear()

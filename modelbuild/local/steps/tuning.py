@@ -239,7 +239,7 @@ class TuningRun:
         running: dict[Future, tuple[ChildJob, Search]] = {}
         with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="modelbuild-tuning") as pool:
             while True:
-                while len(running) < self.max_parallel and not self._done(started):
+                while len(running) < self.max_parallel and not self.ctx.cancelled.is_set() and not self._done(started):
                     search = self._next_search()
                     if search is None:
                         break
@@ -255,6 +255,8 @@ class TuningRun:
                     future.result()
                     search.observe(child.tuned, child.objective)
                     self._count_improvement(child)
+        if self.ctx.cancelled.is_set():  # the run is stopping: its running jobs were killed, no others started
+            raise StepFailed("stopped while the tuning job ran")
         if self.strategy == "Hyperband":
             self._hyperband_stops()
         return self.children
@@ -301,6 +303,9 @@ class TuningRun:
         log_path = self.log.parent / self.log.stem / f"{child.name}.log"
         job_ctx = replace(self.ctx, arguments=request, job_name=child.name, job_dir=self.ctx.job_dir / child.name,
                           log_path=log_path)
+        if self.ctx.cancelled.is_set():  # submitted, but the run stopped before a worker took it
+            child.status, child.failure_reason = "Stopped", "the run was stopped"
+            return
         self._write(f"{child.name} started: {json.dumps(child.tuned)}")
         try:
             training.run(job_ctx)
