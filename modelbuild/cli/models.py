@@ -1,4 +1,4 @@
-"""`modelbuild models list|show|approve|reject`: the local model registry (in the state directory)."""
+"""`modelbuild models list|compare|show|approve|reject`: the local model registry (in the state directory)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from modelbuild.cli import render
 from modelbuild.cli.app import app
 from modelbuild.cli.options import parse_state_dir
 
@@ -30,15 +31,64 @@ def list_models(
     state_dir: Path = STATE_DIR_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """List registered model versions, newest first."""
-    from modelbuild.local.registry import list_model_packages
+    """List registered model versions, newest first, with the metrics of their ModelQuality report."""
+    from modelbuild.local.model_metrics import list_model_versions
 
-    packages = list_model_packages(state_dir, group, status)
+    versions = list_model_versions(state_dir, group, status)
     if json_output:
-        typer.echo(json.dumps([package.to_json() for package in packages], indent=2))
+        typer.echo(json.dumps([version.to_json() for version in versions], indent=2))
         return
-    for package in packages:
-        typer.echo(f"{package.group_name}/{package.version}\t{package.status}\texecution {package.execution_id}")
+    metric_names = list(dict.fromkeys(name for version in versions for name in version.metrics))
+    rows = render.table("group", "version", "status", "created", "execution", *metric_names)
+    for version in versions:
+        package = version.package
+        rows.add_row(render.escape(package.group_name), str(package.version), render.styled(package.status),
+                     _timestamp(package.created), package.execution_id or "-",
+                     *(_number(version.metrics.get(name)) for name in metric_names))
+    _print_with_problems(rows, versions)
+
+
+@models_app.command("compare")
+def compare_models(
+    group: str = typer.Argument(..., help="The model package group, e.g. AbalonePackageGroup."),
+    versions: list[int] = typer.Argument(None, help="Versions to compare (default: all, oldest first)."),
+    state_dir: Path = STATE_DIR_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Show the versions' metrics side by side, the best of each marked with * (see README for directions)."""
+    from modelbuild.local.model_metrics import compare_model_versions
+
+    comparison = compare_model_versions(group, versions or (), state_dir)
+    if json_output:
+        typer.echo(json.dumps(comparison.to_json(), indent=2))
+        return
+    numbers = [version.package.version for version in comparison.versions]
+    rows = render.table("metric", "better", *(f"v{number}" for number in numbers))
+    for metric in comparison.metrics:
+        rows.add_row(render.escape(metric.name), metric.better or "?", *(
+            f"[bold green]{_number(metric.values[n])} *[/]" if n in metric.best_versions
+            else _number(metric.values.get(n)) for n in numbers))
+    rows.add_row("status", "", *(render.styled(version.package.status) for version in comparison.versions))
+    rows.add_row("execution", "", *(version.package.execution_id or "-" for version in comparison.versions))
+    _print_with_problems(rows, comparison.versions)
+
+
+def _print_with_problems(rows: object, versions: list) -> None:
+    out = render.console()
+    out.print(rows)
+    for version in versions:
+        if version.metrics_problem:
+            package = version.package
+            out.print(f"{render.escape(package.group_name)}/{package.version}: no metrics, "
+                      f"{render.escape(version.metrics_problem)}", style="yellow")
+
+
+def _timestamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6g}"
 
 
 @models_app.command("show")

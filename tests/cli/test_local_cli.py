@@ -183,11 +183,13 @@ def test_models_list_filters_by_group_and_status(registered):
     assert json.loads(other_group.stdout) == []
 
 
-def test_models_list_prints_one_line_per_version(registered):
+def test_models_list_prints_a_table_row_per_version(registered):
     result = runner.invoke(app, ["models", "list", *registered])
 
-    assert result.stdout.splitlines() == ["G/2\tPendingManualApproval\texecution exec1",
-                                          "G/1\tPendingManualApproval\texecution exec1"]
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert rows[0] == ["group", "version", "status", "created", "execution"]  # no metrics registered: no columns
+    assert [row[:3] + row[5:] for row in rows[1:]] == [["G", "2", "PendingManualApproval", "exec1"],
+                                                       ["G", "1", "PendingManualApproval", "exec1"]]
 
 
 @pytest.mark.parametrize(("command", "status"), [("approve", "Approved"), ("reject", "Rejected")])

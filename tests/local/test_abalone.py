@@ -7,6 +7,7 @@ import json
 import pytest
 
 from modelbuild.local.engine import load_source, run_pipeline
+from modelbuild.local.model_metrics import list_model_versions
 from modelbuild.local.records import CACHED, FAILED, SKIPPED, SUCCEEDED
 from modelbuild.local.registry import list_model_packages
 
@@ -47,6 +48,9 @@ def test_the_pass_branch_trains_evaluates_registers_creates_and_transforms(first
     assert report["regression_metrics"]["mse"]["value"] > 0
     assert [(p.group_name, p.version, p.execution_id) for p in list_model_packages(state_dir)] == [
         ("AbalonePackageGroup", 1, record.id)]
+    (version,) = list_model_versions(state_dir)  # the metrics it was registered with: the report's MSE
+    assert version.metrics == {"mse": report["regression_metrics"]["mse"]["value"]}
+    assert version.metrics_source == evaluation["S3Uri"] + "/evaluation.json"
 
 
 def test_batch_transform_predicts_every_test_row(first_run):
