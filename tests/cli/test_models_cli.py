@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 from typer.testing import CliRunner
@@ -78,3 +79,15 @@ def test_models_compare_of_an_unknown_group_exits_usage_with_a_suggestion(three_
     assert result.exit_code == ExitCode.USAGE
     assert "no model package group GG" in result.output
     assert "Did you mean 'G'" in result.output
+
+
+def test_models_compare_passes_group_versions_and_state_dir_to_the_core(tmp_path):
+    from modelbuild.local.model_metrics import Comparison
+
+    with mock.patch("modelbuild.local.model_metrics.compare_model_versions",
+                    return_value=Comparison("G", [], [])) as core:
+        result = runner.invoke(app, ["models", "compare", "G", "2", "1", "--json", "--state-dir", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    core.assert_called_once_with("G", [2, 1], tmp_path)
+    assert json.loads(result.stdout) == {"group_name": "G", "versions": [], "metrics": []}
