@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelbuild._utils import write_text_atomic
 from modelbuild.errors import UnknownStepError, UsageError, did_you_mean
 from modelbuild.local.state import resolve_state_dir
 
@@ -167,8 +167,4 @@ def send_callback(token: str, answer: Answer, state_dir: str | os.PathLike[str] 
 
 def _write(path: Path, data: Mapping[str, Any]) -> None:
     """Write JSON atomically: a reader sees the whole file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        json.dump(data, stream)
-    os.replace(temp, path)
+    write_text_atomic(path, json.dumps(data))

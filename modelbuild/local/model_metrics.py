@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelbuild.errors import did_you_mean
-from modelbuild.local.registry import ModelPackage, ModelRegistry, UnknownModelPackageError, _check_status
+from modelbuild.local.registry import ModelPackage, ModelRegistry, UnknownModelPackageError, list_model_packages
 from modelbuild.local.state import open_state, resolve_state_dir
 from modelbuild.local.store import ObjectStore, StorePathError
 
@@ -151,13 +151,12 @@ def compare(group_name: str, versions: Sequence[ModelVersion]) -> Comparison:
 def list_model_versions(state_dir: str | os.PathLike[str] | None = None, group_name: str | None = None,
                         status: str | None = None) -> list[ModelVersion]:
     """Registered model versions with their metrics, newest first, optionally of one group and/or status."""
-    if status is not None:
-        _check_status(status)
-    if not resolve_state_dir(state_dir).exists():  # listing never creates a state directory
+    packages = list_model_packages(state_dir, group_name, status)  # checks the status; creates no state dir
+    if not packages:
         return []
     with open_state(state_dir) as state:
         store = _store(state.store_dir)
-        return [read_version(package, store) for package in ModelRegistry(state).list(group_name, status)]
+        return [read_version(package, store) for package in packages]
 
 
 def compare_model_versions(group_name: str, versions: Iterable[int] = (),
